@@ -76,6 +76,10 @@ class GeoPackageStore:
         self.location = str(self.path)
         self._lock = FileLock(str(self.path) + ".lock", timeout=120)
 
+    def lock(self) -> FileLock:
+        """The write lock (reentrant): hold it to make check-then-write atomic."""
+        return self._lock
+
     # -- reading -----------------------------------------------------------
     def version(self) -> str:
         try:
@@ -116,7 +120,7 @@ class GeoPackageStore:
             if mode == "append":
                 for layer, frame in clean.items():
                     self._check_append_ids(layer, frame)
-            fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+            fd, tmp_name = tempfile.mkstemp(prefix="." + self.path.stem + ".", suffix=".tmp.gpkg", dir=self.path.parent)
             os.close(fd)
             tmp = Path(tmp_name)
             try:

@@ -1,0 +1,16 @@
+"""Präventionsatlas Chemnitz: entry point (`streamlit run dashboard/app.py`)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.i18n import t
+
+st.set_page_config(page_title="Präventionsatlas Chemnitz", page_icon=":material/map:", layout="wide")
+lang = ui.language()
+pages = [
+    st.Page("pages/karte.py", title=t("page_map", lang), icon=":material/map:", url_path="karte", default=True),
+    st.Page("pages/info.py", title=t("page_info", lang), icon=":material/info:", url_path="info"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,84 @@
+"""Self-hosted map assets: Leaflet, jQuery, Bootstrap and icon fonts.
+
+Nothing the map page loads comes from a CDN. The files come from PyPI's
+XStatic packages (installed with the requirements) and are copied into
+``dashboard/vendor`` by ``python -m dashboard.assets`` (the setup command runs
+it; the app runs it too when the folder is missing). Streamlit serves that
+folder through a static component route, with proper content types, and
+folium is pointed at those URLs instead of its CDN defaults.
+
+Run ``python -m dashboard.assets`` to (re)install the files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
+
+# (xstatic module, source path inside its data dir, target path in VENDOR_DIR)
+_FILES = [
+    ("leaflet", "leaflet.js", "leaflet/leaflet.js"),
+    ("leaflet", "leaflet.css", "leaflet/leaflet.css"),
+    ("leaflet", "images", "leaflet/images"),
+    ("jquery", "jquery.min.js", "jquery/jquery.min.js"),
+    ("bootstrap", "js/bootstrap.bundle.min.js", "bootstrap/bootstrap.bundle.min.js"),
+    ("bootstrap", "css/bootstrap.min.css", "bootstrap/bootstrap.min.css"),
+    ("font_awesome", "css/all.min.css", "fontawesome/css/all.min.css"),
+    ("font_awesome", "webfonts", "fontawesome/webfonts"),
+]
+
+# What folium's Map loads, in order, as paths below VENDOR_DIR.
+MAP_JS = [
+    ("leaflet", "leaflet/leaflet.js"),
+    ("jquery", "jquery/jquery.min.js"),
+    ("bootstrap", "bootstrap/bootstrap.bundle.min.js"),
+]
+MAP_CSS = [
+    ("leaflet_css", "leaflet/leaflet.css"),
+    ("bootstrap_css", "bootstrap/bootstrap.min.css"),
+    ("fontawesome_css", "fontawesome/css/all.min.css"),
+]
+
+
+def _xstatic_dir(name: str) -> Path:
+    module = __import__(f"xstatic.pkg.{name}", fromlist=["BASE_DIR"])
+    return Path(module.BASE_DIR)
+
+
+def install(target: Path = VENDOR_DIR) -> list[Path]:
+    """Copy the asset files from the installed XStatic packages into ``target``."""
+    written = []
+    for package, src, dst in _FILES:
+        source = _xstatic_dir(package) / src
+        dest = target / dst
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, dest, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(source, dest)
+        written.append(dest)
+    return written
+
+
+def missing(target: Path = VENDOR_DIR) -> list[str]:
+    return [dst for _, _, dst in _FILES if not (target / dst).exists()]
+
+
+def ensure_installed(target: Path = VENDOR_DIR) -> None:
+    if missing(target):
+        install(target)
+
+
+def urls(prefix: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """folium-style (name, url) lists for JS and CSS below ``prefix``."""
+    prefix = prefix.rstrip("/")
+    return ([(n, f"{prefix}/{p}") for n, p in MAP_JS], [(n, f"{prefix}/{p}") for n, p in MAP_CSS])
+
+
+if __name__ == "__main__":
+    paths = install()
+    print(f"Installed {len(paths)} map asset entries into {VENDOR_DIR}")
+    sys.exit(0)

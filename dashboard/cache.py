@@ -1,0 +1,73 @@
+"""All caching of the dashboard lives here.
+
+Data-dependent work is keyed on the store's version, so an import shows up on
+the next rerun, and filter-dependent work is keyed on the ``Selection``.
+Large frames are held with ``cache_resource`` (shared, not copied): callers
+must treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from geodata import analysis, domain, hexbin
+from geodata.analysis import Prepared, Result, Selection
+from loaders import bootstrap
+from loaders.store import GeoPackageStore, open_store
+
+_HASH = {Selection: repr}
+
+
+@st.cache_resource(show_spinner=False)
+def store(location: str | None = None) -> GeoPackageStore:
+    return open_store(location)
+
+
+@st.cache_resource(show_spinner=False)
+def ensure_data(location: str) -> bool:
+    """Create the demo dataset once if the store is empty. True if it did."""
+    return bootstrap.ensure_data(store(location))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Daten werden geladen …")
+def prepared(location: str, version: str) -> Prepared:
+    return bootstrap.load_prepared(store(location))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def is_demo(location: str, version: str) -> bool:
+    return store(location).is_demo()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def sources(location: str, version: str):
+    return store(location).sources()
+
+
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+def analysed(location: str, version: str, selection: Selection) -> Result:
+    return analysis.analyse(prepared(location, version), selection)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def incident_cells(location: str, version: str, resolution: int) -> np.ndarray:
+    return hexbin.cells(prepared(location, version).incidents, resolution)
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+def incident_hexagons(location: str, version: str, selection: Selection, resolution: int):
+    result = analysed(location, version, selection)
+    cells = incident_cells(location, version, resolution)
+    return hexbin.hexagons(pd.Series(cells[result.incidents.index.to_numpy()]))
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+def coverage_wgs84(location: str, version: str, selection: Selection):
+    """The coverage area simplified for drawing, as a GeoSeries in EPSG:4326."""
+    covered = analysed(location, version, selection).covered
+    simple = shapely.simplify(covered, 5.0)
+    return gpd.GeoSeries([simple], crs=domain.METRIC_CRS).to_crs(domain.STORE_CRS)

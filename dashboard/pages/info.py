@@ -1,0 +1,41 @@
+"""Data and sources page: what is in the store, where it comes from, licences."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cache, ui
+from dashboard.i18n import t
+
+lang = st.session_state.get("lang", "de")
+st.title(t("page_info", lang))
+ctx = ui.context(lang)
+
+st.subheader(t("sources_title", lang))
+sources = cache.sources(ctx.location, ctx.version)
+if len(sources):
+    st.dataframe(sources, hide_index=True, use_container_width=True)
+else:
+    st.info(t("no_data", lang))
+
+st.markdown(
+    """
+- **Kriminalitätsatlas 2025 (Polizei Sachsen)**, Großstädte, Tabelle Chemnitz: polizeilich registrierte Fälle
+  und Häufigkeitszahl je Stadtteil. Die Einwohnerzahlen sind daraus zurückgerechnet (Fälle / HZ × 100.000),
+  eine Schätzung, nicht das Melderegister.
+- **Stadt Chemnitz, Open-Data-Portal**: Stadtteile (Codes, Namen, Lagepunkte, Flächen),
+  Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0).
+- **Hintergrundkarte**: basemap.de (BKG, CC BY 4.0) oder OpenStreetMap (© OpenStreetMap-Mitwirkende, ODbL), einstellbar.
+- **Demo-Daten**: Stadtteilflächen sind schematisch (Voronoi-Zellen um die Lagepunkte), Vorfälle und Streifen sind
+  erzeugt, Treffpunkte sind **fiktiv** und liegen nicht an realen Adressen.
+"""
+    if lang == "de"
+    else """
+- **Kriminalitätsatlas 2025 (Polizei Sachsen)**, large cities, Chemnitz table: police-recorded cases and crime rate
+  per district. Population is back-calculated from them (cases / rate × 100,000), an estimate, not the register.
+- **City of Chemnitz open-data portal**: districts (codes, names, points, areas), dl-de/by-2-0.
+- **Basemap**: basemap.de (BKG, CC BY 4.0) or OpenStreetMap (© OpenStreetMap contributors, ODbL), configurable.
+- **Demo data**: district shapes are schematic (Voronoi cells around the points), incidents and patrols are generated,
+  meeting points are **fictitious** and not at real addresses.
+"""
+)

@@ -1,0 +1,164 @@
+"""Map page: all layers on one map, the district panel and the district table."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import cache, mapview, state, tables, ui
+from dashboard.i18n import t, term
+from geodata import domain, hexbin
+
+lang = st.session_state.get("lang", "de")
+st.title(t("app_title", lang))
+ctx = ui.context(lang)
+view = ui.sidebar_filters(ctx)
+result = cache.analysed(ctx.location, ctx.version, view.selection)
+table = result.districts
+
+# -- the map's last state (zoom, bounds, clicked district) -------------------
+map_state = st.session_state.get("atlas_map") or {}
+zoom = map_state.get("zoom") or 12
+click = map_state.get("last_active_drawing") or {}
+click_key = json.dumps(click, sort_keys=True, default=str)
+if click_key != st.session_state.get("_last_click"):
+    st.session_state["_last_click"] = click_key
+    code = (click.get("properties") or {}).get("district_code")
+    if code in set(table["code"]):
+        st.session_state["v_sel"] = code
+        view = ui.with_district(view, code)
+
+# -- key figures -----------------------------------------------------------
+scope = table[table["in_scope"]]
+area = scope["area_km2"].sum()
+covered_area = (scope["coverage_share"] * scope["area_km2"]).sum()
+green_area = scope["green_km2"].sum()
+green_cov = (scope["green_coverage_share"].fillna(0) * scope["green_km2"]).sum()
+outside = int(scope.loc[~scope["is_centre"], "incidents"].sum())
+k1, k2, k3, k4 = st.columns(4)
+k1.metric(t("kpi_incidents", lang), mapview.fmt(len(result.incidents), lang), help=f"{t('kpi_outside', lang)}: {mapview.fmt(outside, lang)}")
+k2.metric(t("kpi_shifts", lang), mapview.fmt(int(result.active_shifts.sum()), lang))
+k3.metric(t("kpi_coverage", lang), mapview.pct(covered_area / area if area else None, lang))
+k4.metric(t("kpi_green", lang), mapview.pct(green_cov / green_area if green_area else None, lang))
+
+col_map, col_side = st.columns([3, 1], gap="medium")
+
+with col_side:
+    metric = st.selectbox(t("metric", lang), state.METRICS, format_func=lambda m: t(f"m_{m}", lang), key="v_metric")
+    st.markdown(f"**{t('layers', lang)}**")
+    counts = {
+        "districts": len(scope),
+        "green": len(result.green_spaces),
+        "coverage": int(result.active_shifts.sum()),
+        "incidents": len(result.incidents),
+        "meeting": len(ctx.prep.meeting_points),
+        "facilities": len(ctx.prep.facilities),
+    }
+    legend_names = {
+        "districts": "l_districts",
+        "green": "l_green",
+        "coverage": "l_coverage",
+        "incidents": "l_incidents",
+        "meeting": "l_meeting",
+        "facilities": "l_facilities",
+    }
+    for key in state.LAYER_KEYS:
+        st.checkbox(f"{t(legend_names[key], lang)} ({mapview.fmt(counts[key], lang)})", key=f"v_layer_{key}")
+    layers = tuple(k for k in state.LAYER_KEYS if st.session_state.get(f"v_layer_{k}"))
+    view = state.View(view.selection, metric, layers, st.session_state.get("v_sel"), lang)
+
+with col_map:
+    mapview.use_local_assets()
+    fmap = mapview.base_map(mapview.basemap_choice())
+    groups = []
+    cls = None
+    if "districts" in layers:
+        fg, cls = mapview.districts_layer(table, metric, view.district, lang)
+        groups.append(fg)
+    if "green" in layers:
+        groups.append(mapview.green_layer(result.green_spaces, lang))
+    if "coverage" in layers:
+        groups.append(mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection)))
+    hint = None
+    if "incidents" in layers:
+        in_view = mapview.points_in_bounds(result.incidents, map_state.get("bounds")) if zoom >= mapview.POINT_ZOOM else None
+        if in_view is not None and len(in_view) <= mapview.POINT_LIMIT:
+            groups.append(mapview.point_layer(in_view, lang))
+            hint = t("map_hint_points", lang)
+        else:
+            res = hexbin.resolution_for_zoom(zoom)
+            groups.append(mapview.hex_layer(cache.incident_hexagons(ctx.location, ctx.version, view.selection, res), lang))
+            hint = t("map_hint_hex", lang)
+    if "meeting" in layers:
+        groups.append(mapview.meeting_layer(ctx.prep.meeting_points, lang))
+    if "facilities" in layers:
+        groups.append(mapview.facility_layer(ctx.prep.facilities, lang))
+    st_folium(
+        fmap,
+        key="atlas_map",
+        feature_group_to_add=groups,
+        returned_objects=["last_active_drawing", "zoom", "bounds"],
+        height=640,
+        use_container_width=True,
+    )
+    if hint:
+        st.caption(hint)
+
+with col_side:
+    if cls is not None:
+        st.markdown(mapview.choropleth_legend(cls, metric, lang), unsafe_allow_html=True)
+    st.markdown(mapview.layer_legend(lang), unsafe_allow_html=True)
+
+ui.publish(view)
+
+# -- district panel ----------------------------------------------------------
+st.subheader(t("district_panel", lang))
+names = dict(zip(table["code"], table["name"]))
+st.selectbox(
+    t("choose_district", lang),
+    [None, *sorted(names)],
+    format_func=lambda c: t("click_district", lang) if c is None else f"{c} {names[c]}",
+    key="v_sel",
+)
+code = st.session_state.get("v_sel")
+if code:
+    row = table.set_index("code").loc[code]
+    st.markdown(f"### {row['name']} ({code})" + (f" · {t('centre', lang)}" if row["is_centre"] else ""))
+    m1, m2, m3, m4, m5, m6 = st.columns(6)
+    m1.metric(t("col_incidents", lang), mapview.fmt(row["incidents"], lang), help=t("small_note", lang) if row["small_count"] else None)
+    m2.metric(t("col_per_1000", lang), mapview.fmt(row["incidents_per_1000"], lang, 1))
+    m3.metric(t("col_coverage", lang), mapview.pct(row["coverage_share"], lang))
+    m4.metric(t("col_green_cov", lang), mapview.pct(row["green_coverage_share"], lang))
+    m5.metric(t("col_meeting", lang), f"{mapview.fmt(row['meeting_points'], lang)} ({mapview.fmt(row['meeting_points_active'], lang)})")
+    m6.metric(t("col_facilities", lang), mapview.fmt(row["facilities"], lang))
+    st.caption(
+        f"{t('col_crime_rate', lang)}: {mapview.fmt(row['crime_rate'], lang)} "
+        f"({t('col_crime_cases', lang)}: {mapview.fmt(row['crime_cases'], lang)}) · {t('crime_source', lang)}"
+    )
+    sel = result.incidents[result.incidents["district"] == code]
+    c1, c2 = st.columns(2)
+    by_cat = sel["category"].value_counts().rename_axis("category").reset_index(name="count")
+    by_cat["label"] = by_cat["category"].map(lambda k: term(domain.CATEGORIES, k, lang))
+    fig = px.bar(by_cat, x="count", y="label", orientation="h", labels={"count": t("count", lang), "label": ""}, title=t("by_category", lang))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), yaxis={"categoryorder": "total ascending"})
+    c1.plotly_chart(fig, use_container_width=True)
+    by_hour = sel["hour"].value_counts().reindex(range(24), fill_value=0).rename_axis("hour").reset_index(name="count")
+    fig = px.bar(by_hour, x="hour", y="count", labels={"count": t("count", lang), "hour": t("hour", lang)}, title=t("by_hour", lang))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+    c2.plotly_chart(fig, use_container_width=True)
+
+# -- district table ----------------------------------------------------------
+st.subheader(t("table", lang))
+frame = tables.district_table(table, lang)
+st.dataframe(frame, hide_index=True, use_container_width=True, column_config=tables.column_config(lang))
+st.download_button(
+    t("download_csv", lang),
+    tables.to_csv(frame, lang),
+    file_name="stadtteile.csv" if lang == "de" else "districts.csv",
+    mime="text/csv",
+)
+st.caption(f"{t('small_note', lang)} {t('crime_source', lang)}")

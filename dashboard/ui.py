@@ -1,0 +1,191 @@
+"""Shared page parts: data context, demo label, language and the filter sidebar.
+
+Widget state is seeded from the URL (or from the last view of this session,
+when coming back from another page), and the current view is written back to
+the URL's query parameters after every change, so any view can be shared.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import date
+
+import streamlit as st
+
+from dashboard import cache, state
+from dashboard.i18n import LANGS, t, term
+from geodata import domain
+from geodata.analysis import Prepared, Selection
+from geodata.timewindow import TimeWindow
+from loaders.store import DEFAULT_DB
+
+VIEW_KEY = "_view_params"
+FILTER_KEYS = ("f_dates", "f_h_from", "f_h_to", "f_wd", "f_cat", "f_src", "f_unit", "f_mode", "f_d", "f_outside")
+
+
+@dataclass
+class Context:
+    location: str
+    version: str
+    prep: Prepared
+    demo: bool
+    lang: str
+
+
+def centre_name() -> str:
+    return os.environ.get("ATLAS_CENTRE", domain.DEFAULT_CENTRE_DISTRICT)
+
+
+def language() -> str:
+    """The UI language, from the sidebar selector (seeded from ?lang=)."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "de"
+    lang = st.sidebar.segmented_control(
+        "Sprache / Language",
+        LANGS,
+        format_func=lambda code: {"de": "Deutsch", "en": "English"}[code],
+        key="lang",
+    )
+    return lang or "de"
+
+
+def context(lang: str) -> Context:
+    """Load the data (creating demo data on first start) and label demo data."""
+    location = os.environ.get("ATLAS_DB") or str(DEFAULT_DB)
+    created = cache.ensure_data(location)
+    version = cache.store(location).version()
+    prep = cache.prepared(location, version)
+    demo = cache.is_demo(location, version)
+    if created and not st.session_state.get("_demo_told"):
+        st.session_state["_demo_told"] = True
+        st.toast(t("demo_created", lang))
+    if demo:
+        st.warning(f"**Demo-Daten** · {t('demo_badge', lang)}", icon=":material/science:")
+    return Context(location, version, prep, demo, lang)
+
+
+def _seed(params: dict, prep: Prepared) -> None:
+    """Put URL values into widget state the first time the widgets are drawn."""
+    if all(k in st.session_state for k in FILTER_KEYS):
+        return
+    codes = prep.districts["code"].tolist()
+    view = state.from_params(params, codes, centre_name())
+    sel, win = view.selection, view.selection.window
+    lo, hi = _data_dates(prep)
+    st.session_state.setdefault("f_dates", (win.date_from or lo, win.date_to or hi))
+    st.session_state.setdefault("f_h_from", win.hours[0])
+    st.session_state.setdefault("f_h_to", win.hours[1] if win.hours[1] != 0 else 24)
+    st.session_state.setdefault("f_wd", sorted(win.weekdays))
+    st.session_state.setdefault("f_cat", list(sel.categories))
+    st.session_state.setdefault("f_src", list(sel.sources))
+    st.session_state.setdefault("f_unit", list(sel.units))
+    st.session_state.setdefault("f_mode", list(sel.modes))
+    st.session_state.setdefault("f_d", list(sel.districts))
+    st.session_state.setdefault("f_outside", sel.outside_centre)
+    st.session_state.setdefault("v_metric", view.metric)
+    for key in state.LAYER_KEYS:
+        st.session_state.setdefault(f"v_layer_{key}", key in view.layers)
+    st.session_state.setdefault("v_sel", view.district)
+
+
+def _data_dates(prep: Prepared) -> tuple[date, date]:
+    lo, hi = prep.date_range
+    if lo is None:
+        today = date.today()
+        return today.replace(year=today.year - 1), today
+    return lo.date(), hi.date()
+
+
+def _set_weekdays(days: list[int]) -> None:
+    st.session_state["f_wd"] = days
+
+
+def _reset() -> None:
+    for key in (*FILTER_KEYS, "v_sel"):
+        st.session_state.pop(key, None)
+    st.session_state[VIEW_KEY] = {}
+
+
+def sidebar_filters(ctx: Context) -> state.View:
+    """Draw the filter sidebar and return the current view; sync it to the URL."""
+    lang, prep = ctx.lang, ctx.prep
+    params = st.session_state.get(VIEW_KEY)
+    if params is None:
+        params = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    _seed(params, prep)
+    sb = st.sidebar
+    sb.header(t("filters", lang))
+    lo, hi = _data_dates(prep)
+    dates = sb.date_input(t("date_range", lang), min_value=lo, max_value=hi, format="DD.MM.YYYY", key="f_dates")
+    c1, c2 = sb.columns(2)
+    h_from = c1.selectbox(t("hour_from", lang), list(range(24)), format_func=lambda h: f"{h:02d}:00", key="f_h_from")
+    h_to = c2.selectbox(t("hour_to", lang), list(range(1, 25)), format_func=lambda h: f"{h:02d}:00", key="f_h_to")
+    window_note = t("hours_all", lang) if h_from == h_to % 24 else (t("hours_wrap", lang) if h_from > h_to else "")
+    if window_note:
+        sb.caption(f"{h_from:02d}:00–{h_to:02d}:00 · {window_note}")
+    weekdays = sb.pills(
+        t("weekdays", lang),
+        list(range(7)),
+        selection_mode="multi",
+        format_func=lambda d: domain.WEEKDAYS[d].label(lang),
+        key="f_wd",
+    )
+    b1, b2, b3 = sb.columns(3)
+    b1.button(t("all_days", lang), on_click=_set_weekdays, args=(list(range(7)),), use_container_width=True)
+    b2.button(t("workdays", lang), on_click=_set_weekdays, args=([0, 1, 2, 3, 4],), use_container_width=True)
+    b3.button(t("weekend", lang), on_click=_set_weekdays, args=([5, 6],), use_container_width=True)
+    placeholder = t("all", lang)
+    cats = sb.multiselect(
+        t("categories", lang), list(domain.CATEGORIES), format_func=lambda k: term(domain.CATEGORIES, k, lang), key="f_cat", placeholder=placeholder
+    )
+    srcs = sb.multiselect(
+        t("sources", lang), list(domain.SOURCES), format_func=lambda k: term(domain.SOURCES, k, lang), key="f_src", placeholder=placeholder
+    )
+    units = sb.multiselect(
+        t("units", lang), list(domain.UNITS), format_func=lambda k: term(domain.UNITS, k, lang), key="f_unit", placeholder=placeholder
+    )
+    modes = sb.multiselect(
+        t("modes", lang), list(domain.MODES), format_func=lambda k: term(domain.MODES, k, lang), key="f_mode", placeholder=placeholder
+    )
+    names = dict(zip(prep.districts["code"], prep.districts["name"]))
+    dists = sb.multiselect(
+        t("districts", lang), sorted(names), format_func=lambda c: f"{c} {names.get(c, '')}", key="f_d", placeholder=placeholder
+    )
+    outside = sb.toggle(t("outside_centre", lang), key="f_outside")
+    sb.button(t("reset", lang), on_click=_reset)
+    sb.caption(t("share_hint", lang))
+
+    d_from, d_to = (dates[0], dates[-1]) if isinstance(dates, (tuple, list)) and dates else (lo, hi)
+    window = TimeWindow(
+        date_from=None if d_from == lo else d_from,
+        date_to=None if d_to == hi else d_to,
+        hours=(int(h_from), int(h_to)),
+        weekdays=frozenset(weekdays or range(7)),
+    )
+    selection = Selection(
+        window=window,
+        categories=tuple(cats),
+        sources=tuple(srcs),
+        units=tuple(units),
+        modes=tuple(modes),
+        districts=tuple(dists),
+        outside_centre=bool(outside),
+        centre=centre_name(),
+    )
+    layers = tuple(k for k in state.LAYER_KEYS if st.session_state.get(f"v_layer_{k}", True))
+    view = state.View(selection, st.session_state.get("v_metric", state.METRICS[0]), layers, st.session_state.get("v_sel"), lang)
+    return view
+
+
+def publish(view: state.View) -> None:
+    """Write the view to the URL and remember it for this session."""
+    params = state.to_params(view)
+    st.session_state[VIEW_KEY] = params
+    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    if current != params:
+        st.query_params.from_dict(params)
+
+
+def with_district(view: state.View, code: str | None) -> state.View:
+    return replace(view, district=code)

@@ -1,0 +1,145 @@
+"""From stored layers to the figures the map shows, for one selection.
+
+``prepare`` does the work that depends only on the data (local times, district
+of every point, patrol footprints, green space per district) and runs once per
+data version. ``analyse`` applies a ``Selection`` (the filters) and is what runs
+after every filter change, so it sticks to masks, one union and a few
+intersections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodata import coverage, domain, figures
+from geodata.timewindow import TimeWindow, local_parts, moments_in_window, shifts_in_window
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Everything the sidebar filters. Empty tuples mean "all"."""
+
+    window: TimeWindow = field(default_factory=TimeWindow)
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()  # district codes
+    outside_centre: bool = False
+    centre: str = domain.DEFAULT_CENTRE_DISTRICT  # district name or code
+
+
+@dataclass
+class Prepared:
+    districts: gpd.GeoDataFrame
+    green_spaces: gpd.GeoDataFrame
+    patrols: gpd.GeoDataFrame
+    incidents: gpd.GeoDataFrame  # + district, day, hour, weekday
+    meeting_points: gpd.GeoDataFrame  # + district
+    facilities: gpd.GeoDataFrame  # + district
+    crime_stats: pd.DataFrame
+    footprints: gpd.GeoDataFrame  # EPSG:25833, aligned with patrols
+    green_by_district: gpd.GeoDataFrame  # EPSG:25833, aligned with districts
+
+    @property
+    def date_range(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        if not len(self.incidents):
+            return None, None
+        day = self.incidents["day"]
+        epoch = pd.Timestamp("1970-01-01")
+        return epoch + pd.Timedelta(days=int(day.min())), epoch + pd.Timedelta(days=int(day.max()))
+
+
+@dataclass
+class Result:
+    selection: Selection
+    incidents: gpd.GeoDataFrame  # the selected incidents
+    active_shifts: np.ndarray  # boolean mask over patrols
+    covered: object  # shapely geometry, EPSG:25833
+    districts: gpd.GeoDataFrame  # district figures (all districts)
+    green_spaces: gpd.GeoDataFrame  # + coverage_share
+    district_codes: tuple[str, ...]  # the districts in scope
+
+
+def prepare(frames: Mapping[str, pd.DataFrame], reach: Mapping[str, float] | None = None) -> Prepared:
+    districts = frames["districts"].reset_index(drop=True)
+    incidents = figures.assign_district(frames["incidents"].reset_index(drop=True), districts)
+    parts = local_parts(incidents["occurred_at"]) if len(incidents) else pd.DataFrame(
+        {"day": pd.Series([], dtype="int32"), "hour": pd.Series([], dtype="int8"), "weekday": pd.Series([], dtype="int8")}
+    )
+    incidents = pd.concat([incidents, parts], axis=1)
+    patrols = frames["patrols"].reset_index(drop=True)
+    green = frames["green_spaces"].reset_index(drop=True)
+    return Prepared(
+        districts=districts,
+        green_spaces=green,
+        patrols=patrols,
+        incidents=incidents,
+        meeting_points=figures.assign_district(frames["meeting_points"].reset_index(drop=True), districts),
+        facilities=figures.assign_district(frames["facilities"].reset_index(drop=True), districts),
+        crime_stats=frames["crime_stats"],
+        footprints=coverage.footprints(patrols, reach) if len(patrols) else gpd.GeoDataFrame(geometry=[], crs=domain.METRIC_CRS),
+        green_by_district=figures.green_by_district(green, districts),
+    )
+
+
+def districts_in_scope(prep: Prepared, sel: Selection) -> tuple[str, ...]:
+    d = prep.districts
+    codes = d["code"].tolist() if not sel.districts else [c for c in d["code"] if c in set(sel.districts)]
+    if sel.outside_centre:
+        centre = set(d.loc[d["name"].eq(sel.centre) | d["code"].eq(sel.centre), "code"])
+        codes = [c for c in codes if c not in centre]
+    return tuple(codes)
+
+
+def incident_mask(prep: Prepared, sel: Selection, codes: tuple[str, ...]) -> np.ndarray:
+    inc = prep.incidents
+    if not len(inc):
+        return np.zeros(0, dtype=bool)
+    mask = moments_in_window(inc[["day", "hour", "weekday"]], sel.window)
+    if sel.categories:
+        mask &= inc["category"].isin(sel.categories).to_numpy()
+    if sel.sources:
+        mask &= inc["source"].isin(sel.sources).to_numpy()
+    if sel.districts or sel.outside_centre:
+        mask &= inc["district"].isin(codes).to_numpy()
+    return mask
+
+
+def shift_mask(prep: Prepared, sel: Selection) -> np.ndarray:
+    p = prep.patrols
+    if not len(p):
+        return np.zeros(0, dtype=bool)
+    mask = shifts_in_window(p["start"], p["end"], sel.window)
+    if sel.units:
+        mask &= p["unit"].isin(sel.units).to_numpy()
+    if sel.modes:
+        mask &= p["mode"].isin(sel.modes).to_numpy()
+    return mask
+
+
+def analyse(prep: Prepared, sel: Selection) -> Result:
+    codes = districts_in_scope(prep, sel)
+    inc = prep.incidents[incident_mask(prep, sel, codes)]
+    active = shift_mask(prep, sel)
+    covered = coverage.coverage_union(prep.footprints, active) if len(prep.footprints) else shapely.Polygon()
+    table = figures.district_figures(
+        prep.districts,
+        inc,
+        covered,
+        prep.green_by_district,
+        prep.meeting_points,
+        prep.facilities,
+        prep.crime_stats,
+        centre=sel.centre,
+    )
+    table["in_scope"] = table["code"].isin(codes)
+    green = prep.green_spaces.copy()
+    green["coverage_share"] = coverage.covered_share(green, covered) if len(green) else []
+    return Result(sel, inc, active, covered, table, green, codes)

@@ -1,0 +1,59 @@
+"""Patrol footprints and coverage, measured in EPSG:25833.
+
+A footprint is a shift's GPS track, patrol area or fixed post buffered by the
+reach of its mode. Footprints are computed once per shift when the data
+changes; coverage for a time window is the union of the footprints of the
+shifts active in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geodata.domain import DEFAULT_REACH_M, METRIC_CRS
+
+TRACK_SIMPLIFY_M = 5.0
+FOOTPRINT_SIMPLIFY_M = 2.0
+
+
+def footprints(patrols: gpd.GeoDataFrame, reach: Mapping[str, float] | None = None) -> gpd.GeoDataFrame:
+    """One footprint polygon per shift (EPSG:25833), with the shift's attributes.
+
+    Tracks are simplified to 5 m before buffering: GPS jitter below that does
+    not change a 150 m reach, and buffering raw vertices is many times slower.
+    """
+    reach = {**DEFAULT_REACH_M, **(reach or {})}
+    metric = patrols.to_crs(METRIC_CRS)
+    geoms = shapely.simplify(metric.geometry.to_numpy(), TRACK_SIMPLIFY_M, preserve_topology=False)
+    radii = metric["mode"].map(reach).fillna(DEFAULT_REACH_M["foot"]).to_numpy(dtype=float)
+    buffered = shapely.buffer(geoms, radii, quad_segs=4)
+    buffered = shapely.simplify(buffered, FOOTPRINT_SIMPLIFY_M)
+    out = metric.drop(columns=metric.geometry.name)
+    return gpd.GeoDataFrame(out, geometry=buffered, crs=METRIC_CRS)
+
+
+def coverage_union(prints: gpd.GeoDataFrame, active: np.ndarray | None = None):
+    """Union of the footprints of the active shifts (a shapely geometry in EPSG:25833)."""
+    geoms = prints.geometry.to_numpy()
+    if active is not None:
+        geoms = geoms[np.asarray(active, dtype=bool)]
+    if len(geoms) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(geoms)
+
+
+def covered_share(areas: gpd.GeoDataFrame, covered) -> np.ndarray:
+    """Share of each polygon's area inside ``covered`` (both EPSG:25833), in [0, 1]."""
+    geoms = areas.to_crs(METRIC_CRS).geometry.to_numpy()
+    total = shapely.area(geoms)
+    if covered is None or shapely.is_empty(covered):
+        return np.zeros(len(geoms))
+    shapely.prepare(covered)
+    inside = shapely.area(shapely.intersection(geoms, covered))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, inside / total, 0.0)
+    return np.clip(share, 0.0, 1.0)
