@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import assets, ui
 from dashboard.i18n import t
 
-st.set_page_config(page_title="Präventionsatlas Chemnitz", page_icon=":material/map:", layout="wide")
+assets.ensure_installed()
+st.set_page_config(page_title="Präventionsatlas Chemnitz", page_icon=str(assets.VENDOR_DIR / assets.FAVICON), layout="wide")
 lang = ui.language()
 pages = [
     st.Page("pages/karte.py", title=t("page_map", lang), icon=":material/map:", url_path="karte", default=True),

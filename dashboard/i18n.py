@@ -11,8 +11,8 @@ _T: dict[str, tuple[str, str]] = {
     "page_map": ("Karte", "Map"),
     "page_info": ("Daten & Quellen", "Data & sources"),
     "demo_badge": (
-        "Demo-Daten: schematische Stadtteile, erzeugte Vorfälle und Streifen, fiktive Treffpunkte. Keine realen Lagebilder.",
-        "Demo data: schematic districts, generated incidents and patrols, fictitious meeting points. Not a real situation report.",
+        "**Demo-Daten**: schematische Stadtteile, erzeugte Vorfälle und Streifen, fiktive Treffpunkte. Kein reales Lagebild.",
+        "**Demo data** (Demo-Daten): schematic districts, generated incidents and patrols, fictitious meeting points. Not a real situation report.",
     ),
     "demo_created": ("Der Datenspeicher war leer: Demo-Daten wurden erzeugt.", "The store was empty: demo data was created."),
     "filters": ("Filter", "Filters"),

@@ -70,7 +70,8 @@ def use_local_assets() -> None:
     folium.Map.default_css = css
 
 
-def base_map(basemap: str) -> folium.Map:
+def base_map(basemap: str, bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
+    """The constant part of the map; ``bounds`` (lon/lat) is fitted on first draw."""
     m = folium.Map(
         location=list(domain.CHEMNITZ_CENTER),
         zoom_start=12,
@@ -79,12 +80,17 @@ def base_map(basemap: str) -> folium.Map:
         tiles=None,
         control_scale=True,
         max_bounds=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
     )
     url, attribution = BASEMAPS[basemap]
     if url:
         folium.TileLayer(url, attr=attribution, name=basemap, max_zoom=18, control=False).add_to(m)
     for name, z in PANES.items():
         folium.map.CustomPane(name, z_index=z, pointer_events=True).add_to(m)
+    if bounds is not None:
+        w, s, e, n = (round(float(v), 3) for v in bounds)
+        m.fit_bounds([[s, w], [n, e]])
     return m
 
 
@@ -94,7 +100,7 @@ def fmt(value, lang: str, decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)) or pd.isna(value):
         return "–"
     text = f"{value:,.{decimals}f}"
-    if lang == "de":
+    if lang != "en":
         text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
     return text
 
@@ -237,10 +243,13 @@ def hex_layer(hexes: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     if not len(hexes):
         return fg
     cls = classes(hexes["count"], HEX_COLOURS)
-    gdf = hexes.assign(fill=hexes["count"].map(cls.colour), n=hexes["count"].map(lambda c: fmt(c, lang)))
+    # few incidents: faint; many: strong, so the districts beneath stay readable
+    opacity = {c: 0.2 + 0.6 * i / max(1, len(cls.colours) - 1) for i, c in enumerate(cls.colours)}
+    fill = hexes["count"].map(cls.colour)
+    gdf = hexes.assign(fill=fill, alpha=fill.map(opacity), n=hexes["count"].map(lambda c: fmt(c, lang)))
     folium.GeoJson(
-        gdf[["n", "fill", "geometry"]],
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75, "color": "#67000d", "weight": 0.5},
+        gdf[["n", "fill", "alpha", "geometry"]],
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": f["properties"]["alpha"], "stroke": False},
         tooltip=_tooltip(["n"], [t("l_incidents", lang)]),
         pane="incidents",
         name="incidents",
@@ -352,14 +361,10 @@ def _swatch(colour: str, shape: str = "square") -> str:
 
 def choropleth_legend(cls: Classes, metric: str, lang: str) -> str:
     decimals = 0 if metric in ("crime_rate",) else 1
-    rows, lower = [], None
+    rows = []
     for upper, colour in zip(cls.breaks, cls.colours):
-        if metric == "coverage_share":
-            label = f"≤ {pct(upper, lang)}"
-        else:
-            label = f"≤ {fmt(upper, lang, decimals)}"
+        label = f"≤ {pct(upper, lang)}" if metric == "coverage_share" else f"≤ {fmt(upper, lang, decimals)}"
         rows.append(f"<div>{_swatch(colour)}{esc(label)}</div>")
-        lower = upper
     rows.append(f"<div>{_swatch(NO_DATA)}{esc(t('none', lang))}</div>")
     return f'<div class="atlas-legend" style="font-size:0.85em"><b>{esc(t(f"m_{metric}", lang))}</b>{"".join(rows)}</div>'
 

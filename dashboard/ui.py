@@ -47,7 +47,11 @@ def language() -> str:
         format_func=lambda code: {"de": "Deutsch", "en": "English"}[code],
         key="lang",
     )
-    return lang or "de"
+    return current_language()
+
+
+def current_language() -> str:
+    return "en" if st.session_state.get("lang") == "en" else "de"
 
 
 def context(lang: str) -> Context:
@@ -61,7 +65,7 @@ def context(lang: str) -> Context:
         st.session_state["_demo_told"] = True
         st.toast(t("demo_created", lang))
     if demo:
-        st.warning(f"**Demo-Daten** · {t('demo_badge', lang)}", icon=":material/science:")
+        st.warning(t("demo_badge", lang), icon=":material/science:")
     return Context(location, version, prep, demo, lang)
 
 
@@ -132,9 +136,9 @@ def sidebar_filters(ctx: Context) -> state.View:
         key="f_wd",
     )
     b1, b2, b3 = sb.columns(3)
-    b1.button(t("all_days", lang), on_click=_set_weekdays, args=(list(range(7)),), use_container_width=True)
-    b2.button(t("workdays", lang), on_click=_set_weekdays, args=([0, 1, 2, 3, 4],), use_container_width=True)
-    b3.button(t("weekend", lang), on_click=_set_weekdays, args=([5, 6],), use_container_width=True)
+    b1.button(t("all_days", lang), on_click=_set_weekdays, args=(list(range(7)),), width="stretch")
+    b2.button(t("workdays", lang), on_click=_set_weekdays, args=([0, 1, 2, 3, 4],), width="stretch")
+    b3.button(t("weekend", lang), on_click=_set_weekdays, args=([5, 6],), width="stretch")
     placeholder = t("all", lang)
     cats = sb.multiselect(
         t("categories", lang), list(domain.CATEGORIES), format_func=lambda k: term(domain.CATEGORIES, k, lang), key="f_cat", placeholder=placeholder

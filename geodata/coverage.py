@@ -18,6 +18,28 @@ from geodata.domain import DEFAULT_REACH_M, METRIC_CRS
 
 TRACK_SIMPLIFY_M = 5.0
 FOOTPRINT_SIMPLIFY_M = 2.0
+CHUNK_VERTICES = 48
+
+
+def _pieces(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split geometries into parts, and long lines into short overlapping runs.
+
+    Buffering a long, self-crossing GPS track in one go is slow (the buffer
+    has to resolve every crossing at once); buffering short runs and joining
+    them per shift gives the same area many times faster.
+    """
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    out, out_owner = [], []
+    for part, own in zip(parts, owner):
+        if part.geom_type == "LineString" and shapely.get_num_coordinates(part) > CHUNK_VERTICES + 1:
+            xy = shapely.get_coordinates(part)
+            for i in range(0, len(xy) - 1, CHUNK_VERTICES):
+                out.append(shapely.LineString(xy[i : i + CHUNK_VERTICES + 1]))
+                out_owner.append(own)
+        else:
+            out.append(part)
+            out_owner.append(own)
+    return np.array(out, dtype=object), np.array(out_owner, dtype=int)
 
 
 def footprints(patrols: gpd.GeoDataFrame, reach: Mapping[str, float] | None = None) -> gpd.GeoDataFrame:
@@ -30,7 +52,14 @@ def footprints(patrols: gpd.GeoDataFrame, reach: Mapping[str, float] | None = No
     metric = patrols.to_crs(METRIC_CRS)
     geoms = shapely.simplify(metric.geometry.to_numpy(), TRACK_SIMPLIFY_M, preserve_topology=False)
     radii = metric["mode"].map(reach).fillna(DEFAULT_REACH_M["foot"]).to_numpy(dtype=float)
-    buffered = shapely.buffer(geoms, radii, quad_segs=4)
+    pieces, owner = _pieces(geoms)
+    buffered_pieces = shapely.buffer(pieces, radii[owner], quad_segs=4)
+    buffered = np.empty(len(geoms), dtype=object)
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(len(geoms) + 1))
+    for i in range(len(geoms)):
+        group = buffered_pieces[order[bounds[i] : bounds[i + 1]]]
+        buffered[i] = group[0] if len(group) == 1 else shapely.union_all(group)
     buffered = shapely.simplify(buffered, FOOTPRINT_SIMPLIFY_M)
     out = metric.drop(columns=metric.geometry.name)
     return gpd.GeoDataFrame(out, geometry=buffered, crs=METRIC_CRS)

@@ -99,7 +99,7 @@ class _Geo:
     outline: BaseGeometry
     cells: tuple[BaseGeometry, ...]  # district cells in METRIC_CRS
     inner: tuple[BaseGeometry, ...]  # cells shrunk by 2 m (for sampling points)
-    core: tuple[BaseGeometry, ...]  # cells shrunk by 20 m (for patrol tracks)
+    core: tuple[BaseGeometry, ...]  # cells shrunk by 40 m (for patrols)
 
     def index(self, code: str) -> int:
         return self.codes.index(code)
@@ -147,7 +147,7 @@ def _geo() -> _Geo:
                 cells[best] = merged
     cells = [shapely.normalize(c) for c in cells]
     inner = tuple(c.buffer(-2.0) for c in cells)
-    core = tuple(c.buffer(-20.0) for c in cells)
+    core = tuple(c.buffer(-40.0) for c in cells)
     for geom in (*cells, *inner, *core):
         shapely.prepare(geom)
     return _Geo(tuple(df["code"]), xy, outline, tuple(cells), inner, core)
@@ -635,8 +635,9 @@ def _incidents(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], n
 
 SPEED_M_S = {"foot": 1.2, "bike": 4.0, "vehicle": 8.0}
 TRACK_STEP_S = 30
-_BEAT_HALF_M = {"foot": 500.0, "bike": 1000.0, "vehicle": 1800.0}
+_BEAT_HALF_M = {"foot": 400.0, "bike": 800.0, "vehicle": 1400.0}
 _TURN_SD = {"foot": 0.35, "bike": 0.25, "vehicle": 0.15}
+_STOP_SHARE = {"foot": 0.3, "bike": 0.3, "vehicle": 0.5}  # time spent standing (talks, checks, breaks)
 _UNIT_SHARE = {"ordnungsdienst": 0.60, "security": 0.25, "joint": 0.15}
 _MODE_BY_UNIT = {  # foot, bike, vehicle
     "ordnungsdienst": (0.50, 0.20, 0.30),
@@ -655,25 +656,68 @@ def _fold(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + span - np.abs(t - span)
 
 
-def _track(rng: np.random.Generator, start: np.ndarray, mode: str, n_steps: int, half: float, core: BaseGeometry):
-    """A smooth random walk, one vertex every 30 s, kept inside ``core``."""
+def _stops(rng: np.random.Generator, n_steps: int, stop_share: float) -> np.ndarray:
+    """Boolean mask of the steps a patrol stands still (alternating runs)."""
+    moving_mean = 20.0  # steps (10 minutes)
+    stopped_mean = moving_mean * stop_share / (1 - stop_share)
+    runs = n_steps // 2 + 2
+    moving = rng.geometric(1 / moving_mean, runs)
+    stopped = rng.geometric(1 / stopped_mean, runs)
+    lengths = np.column_stack([moving, stopped]).ravel()
+    state = np.tile([False, True], runs)
+    return np.repeat(state, lengths)[:n_steps]
+
+
+def _beat(rng: np.random.Generator, centre: np.ndarray, half: float, core: BaseGeometry):
+    """A rotated rectangle around ``centre`` that lies inside ``core``.
+
+    Returns (rotation, half length, half width).
+    """
+    rot = rng.uniform(0, np.pi)
+    hu, hv = half, half * rng.uniform(0.5, 1.0)
+    c, s = np.cos(rot), np.sin(rot)
+    corners = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]], dtype=float)
+    for _ in range(60):
+        u, v = corners[:, 0] * hu, corners[:, 1] * hv
+        rect = shapely.Polygon(np.column_stack([centre[0] + c * u - s * v, centre[1] + s * u + c * v]))
+        if core.contains(rect):
+            break
+        hu, hv = hu * 0.85, hv * 0.85
+    return rot, hu, hv
+
+
+def _track(
+    rng: np.random.Generator,
+    start: np.ndarray,
+    mode: str,
+    n_steps: int,
+    half: float,
+    core: BaseGeometry,
+) -> BaseGeometry:
+    """A smooth random walk, one vertex every 30 s, that never leaves ``core``.
+
+    The walk turns gently (now and then at a right angle, like at a street
+    corner), varies its speed, stops for a while every so often and turns back
+    at the edge of its beat: a rotated rectangle around ``start`` that fits
+    inside the district. The beat is convex, so every segment of the track
+    stays inside it as well. Vectorised over the vertices.
+    """
     turns = rng.normal(0, _TURN_SD[mode], n_steps)
-    corners = rng.random(n_steps) < 0.02  # street corners
+    corners = rng.random(n_steps) < 0.02
     turns[corners] += rng.choice([-np.pi / 2, np.pi / 2], corners.sum())
     heading = rng.uniform(0, 2 * np.pi) + np.cumsum(turns)
-    # speed varies smoothly (stops, slower stretches)
     wobble = np.convolve(rng.normal(0, 1, n_steps + 20), np.ones(21) / np.sqrt(21), mode="valid")[:n_steps]
     speed = SPEED_M_S[mode] * np.clip(1 + 0.3 * wobble, 0.1, 1.5)
+    speed[_stops(rng, n_steps, _STOP_SHARE[mode])] = 0.0
     step = speed * TRACK_STEP_S
-    x = start[0] + np.concatenate([[0.0], np.cumsum(step * np.cos(heading))])
-    y = start[1] + np.concatenate([[0.0], np.cumsum(step * np.sin(heading))])
-    x = _fold(x, start[0] - half, start[0] + half)
-    y = _fold(y, start[1] - half, start[1] + half)
-    outside = ~shapely.contains_xy(core, x, y)
-    if outside.any():  # follow the district border instead of crossing it
-        lines = shapely.shortest_line(shapely.points(x[outside], y[outside]), core)
-        ends = shapely.get_coordinates(lines)[1::2]
-        x[outside], y[outside] = ends[:, 0], ends[:, 1]
+    dx = np.concatenate([[0.0], np.cumsum(step * np.cos(heading))])
+    dy = np.concatenate([[0.0], np.cumsum(step * np.sin(heading))])
+    rot, hu, hv = _beat(rng, start, half, core)
+    c, s = np.cos(rot), np.sin(rot)
+    u = _fold(c * dx + s * dy, -hu, hu)  # in the beat's own frame
+    v = _fold(-s * dx + c * dy, -hv, hv)
+    x = start[0] + c * u - s * v
+    y = start[1] + s * u + c * v
     return shapely.LineString(np.column_stack([x, y]))
 
 
@@ -723,14 +767,14 @@ def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots]) -> 
             anchor = hs.xy[rng.choice(street)]
         else:
             anchor = geo.xy[i]
-        for _ in range(100):
-            c = anchor + rng.normal(0, 150.0, 2)
-            if shapely.contains_xy(core, c[0], c[1]):
-                break
-        else:
-            c = _uniform_in(rng, core, 1)[0]
+        cand = anchor + rng.normal(0, 200.0, (8, 2))
+        cand = cand[shapely.contains_xy(core, cand[:, 0], cand[:, 1])]
+        if len(cand) == 0:
+            cand = _uniform_in(rng, core, 4)
+        # the candidate with most room around it (beats should not be squeezed)
+        c = cand[int(np.argmax(shapely.distance(shapely.points(cand), core.boundary)))]
         if kind[k] == 0:
-            half = min(_BEAT_HALF_M[mode], 0.6 * np.sqrt(geo.cells[i].area))
+            half = min(_BEAT_HALF_M[mode], 0.45 * np.sqrt(geo.cells[i].area))
             geoms.append(_track(rng, c, mode, int(duration_s[k] // TRACK_STEP_S), half, core))
         elif kind[k] == 1:
             geoms.append(shapely.Point(c))
@@ -812,11 +856,11 @@ def _facility_specs() -> list[tuple[str, str, str]]:
     df = _facts_cached()
     specs = []
     for code, name, pop in zip(df["code"], df["name"], df["population_est"]):
-        if pop >= 4_500:
+        if pop >= 5_000:
             specs.append((code, f"Grundschule {name} (Demo)", "school"))
-        if pop >= 6_000:
+        if pop >= 7_000:
             specs.append((code, f"Jugendtreff {name} (Demo)", "youth_club"))
-        if pop >= 11_000:
+        if pop >= 12_000:
             specs.append((code, f"Schulsozialarbeit Oberschule {name} (Demo)", "school_social_work"))
     specs += [
         ("01", "Beratungsstelle gegen Rechtsextremismus Zentrum (Demo)", "counselling"),

@@ -7,14 +7,14 @@ import streamlit as st
 from dashboard import cache, ui
 from dashboard.i18n import t
 
-lang = st.session_state.get("lang", "de")
+lang = ui.current_language()
 st.title(t("page_info", lang))
 ctx = ui.context(lang)
 
 st.subheader(t("sources_title", lang))
 sources = cache.sources(ctx.location, ctx.version)
 if len(sources):
-    st.dataframe(sources, hide_index=True, use_container_width=True)
+    st.dataframe(sources, hide_index=True, width="stretch")
 else:
     st.info(t("no_data", lang))
 

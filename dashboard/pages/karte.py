@@ -13,7 +13,7 @@ from dashboard import cache, mapview, state, tables, ui
 from dashboard.i18n import t, term
 from geodata import domain, hexbin
 
-lang = st.session_state.get("lang", "de")
+lang = ui.current_language()
 st.title(t("app_title", lang))
 ctx = ui.context(lang)
 view = ui.sidebar_filters(ctx)
@@ -73,7 +73,7 @@ with col_side:
 
 with col_map:
     mapview.use_local_assets()
-    fmap = mapview.base_map(mapview.basemap_choice())
+    fmap = mapview.base_map(mapview.basemap_choice(), tuple(ctx.prep.districts.total_bounds) if len(ctx.prep.districts) else None)
     groups = []
     cls = None
     if "districts" in layers:
@@ -103,7 +103,7 @@ with col_map:
         feature_group_to_add=groups,
         returned_objects=["last_active_drawing", "zoom", "bounds"],
         height=640,
-        use_container_width=True,
+        width="stretch",
     )
     if hint:
         st.caption(hint)
@@ -145,16 +145,16 @@ if code:
     by_cat["label"] = by_cat["category"].map(lambda k: term(domain.CATEGORIES, k, lang))
     fig = px.bar(by_cat, x="count", y="label", orientation="h", labels={"count": t("count", lang), "label": ""}, title=t("by_category", lang))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), yaxis={"categoryorder": "total ascending"})
-    c1.plotly_chart(fig, use_container_width=True)
+    c1.plotly_chart(fig, width="stretch")
     by_hour = sel["hour"].value_counts().reindex(range(24), fill_value=0).rename_axis("hour").reset_index(name="count")
     fig = px.bar(by_hour, x="hour", y="count", labels={"count": t("count", lang), "hour": t("hour", lang)}, title=t("by_hour", lang))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
-    c2.plotly_chart(fig, use_container_width=True)
+    c2.plotly_chart(fig, width="stretch")
 
 # -- district table ----------------------------------------------------------
 st.subheader(t("table", lang))
 frame = tables.district_table(table, lang)
-st.dataframe(frame, hide_index=True, use_container_width=True, column_config=tables.column_config(lang))
+st.dataframe(frame, hide_index=True, width="stretch", column_config=tables.column_config(lang))
 st.download_button(
     t("download_csv", lang),
     tables.to_csv(frame, lang),

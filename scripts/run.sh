@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Install (first time) and start the app. Without data it creates the demo dataset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh requirements.txt
+exec .venv/bin/streamlit run dashboard/app.py "$@"

@@ -1,0 +1,119 @@
+"""The pages, run headless with Streamlit's AppTest: filters change the figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from loaders import demo
+from loaders.store import GeoPackageStore
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("appdb") / "atlas.gpkg"
+    demo.write_demo(GeoPackageStore(path), seed=7, n_incidents=4000)
+    return path
+
+
+@pytest.fixture
+def app(demo_db, monkeypatch):
+    monkeypatch.setenv("ATLAS_DB", str(demo_db))
+    monkeypatch.setenv("ATLAS_BASEMAP", "none")
+    at = AppTest.from_file(APP, default_timeout=120)
+    return at
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def as_int(text: str) -> int:
+    return int(text.replace(".", "").replace(",", ""))
+
+
+def table_names(at) -> list[str]:
+    return list(at.dataframe[0].value["Stadtteil"])
+
+
+def test_map_page_shows_demo_label_figures_and_table(app):
+    app.run()
+    assert not app.exception
+    assert any("Demo-Daten" in w.value for w in app.warning)
+    assert as_int(metric(app, "Vorfälle im Filter")) == 4000
+    assert len(app.dataframe[0].value) == 39
+    assert app.get("download_button")  # CSV download offered
+
+
+def test_outside_centre_switch_changes_figures_and_url(app):
+    app.run()
+    before = as_int(metric(app, "Vorfälle im Filter"))
+    app.sidebar.toggle(key="f_outside").set_value(True).run()
+    after = as_int(metric(app, "Vorfälle im Filter"))
+    assert 0 < after < before
+    assert "Zentrum" not in table_names(app) and len(table_names(app)) == 38
+    assert app.query_params["outside"] == ["1"] or app.query_params["outside"] == "1"
+
+
+def test_night_hours_change_incidents_and_patrols(app):
+    app.run()
+    inc, shifts = as_int(metric(app, "Vorfälle im Filter")), as_int(metric(app, "Aktive Schichten"))
+    app.sidebar.selectbox(key="f_h_from").set_value(20)
+    app.sidebar.selectbox(key="f_h_to").set_value(4).run()
+    assert as_int(metric(app, "Vorfälle im Filter")) < inc
+    assert as_int(metric(app, "Aktive Schichten")) < shifts
+    assert "über Mitternacht" in " ".join(c.value for c in app.sidebar.caption)
+
+
+def test_category_filter_and_district_panel(app):
+    app.run()
+    app.sidebar.multiselect(key="f_cat").set_value(["racist_insult"]).run()
+    n = as_int(metric(app, "Vorfälle im Filter"))
+    assert 0 < n < 4000
+    app.selectbox(key="v_sel").set_value("21").run()
+    assert not app.exception
+    assert any("Sonnenberg" in m.value for m in app.markdown)
+    # the district panel shows its incidents by category and by hour
+    assert len(app.get("plotly_chart")) == 2
+
+
+def test_url_parameters_open_a_shared_view(demo_db, monkeypatch):
+    monkeypatch.setenv("ATLAS_DB", str(demo_db))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["d"] = "01,21"
+    at.query_params["wd"] = "56"
+    at.query_params["metric"] = "coverage_share"
+    at.run()
+    assert not at.exception
+    assert sorted(table_names(at)) == ["Sonnenberg", "Zentrum"]
+    assert at.sidebar.multiselect(key="f_d").value == ["01", "21"]
+    assert at.selectbox(key="v_metric").value == "coverage_share"
+    assert at.sidebar.pills(key="f_wd").value == [5, 6]
+
+
+def test_english_interface(app):
+    app.query_params["lang"] = "en"
+    app.run()
+    assert app.title[0].value == "Prevention Atlas Chemnitz"
+    assert as_int(metric(app, "Incidents in filter")) == 4000
+
+
+def test_empty_store_gets_demo_data_on_first_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_DB", str(tmp_path / "fresh.gpkg"))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    assert any("Demo-Daten" in w.value for w in at.warning)
+    assert GeoPackageStore(tmp_path / "fresh.gpkg").is_demo()
+
+
+def test_info_page_lists_sources(app):
+    app.run()
+    app.switch_page("pages/info.py").run()
+    assert not app.exception
+    sources = app.dataframe[0].value
+    assert "incidents" in set(sources["layer"])

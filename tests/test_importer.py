@@ -1,0 +1,136 @@
+"""File imports through the CLI code path: good files, German labels, bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loaders.__main__ import main
+from loaders.importer import ImportFailed, check
+from loaders.store import GeoPackageStore
+
+HEADER = "id,occurred_at,category,source,description,lat,lon\n"
+
+
+def write(tmp_path, name, text, mode="w"):
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def db(tmp_path, city):
+    from loaders.store import Provenance
+
+    path = tmp_path / "atlas.gpkg"
+    GeoPackageStore(path).write(city, Provenance("test", "CC0"))
+    return path
+
+
+def test_csv_import_replaces_layer(tmp_path, db, capsys):
+    csv = write(
+        tmp_path,
+        "vorfaelle.csv",
+        HEADER
+        + "A1,2025-03-01T21:15:00,Rassistische Beleidigung,Polizei,an der Haltestelle,50.8322,12.9190\n"
+        + 'A2,2025-03-02T10:00:00+01:00,drugs,police,"<script>alert(1)</script>",50.8400,12.9000\n',
+    )
+    assert main(["--db", str(db), "import", "incidents", str(csv), "--replace"]) == 0
+    assert "2 rows into 'incidents'" in capsys.readouterr().out
+    inc = GeoPackageStore(db).read("incidents").set_index("id")
+    assert inc.loc["A1", "category"] == "racist_insult" and inc.loc["A1", "source"] == "police"
+    assert str(inc.loc["A1", "occurred_at"]) == "2025-03-01 20:15:00+00:00"  # local time without offset is Berlin
+    assert inc.loc["A2", "description"] == "<script>alert(1)</script>"
+
+
+def test_geojson_import_appends(tmp_path, db):
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"id": "F9", "name": "Jugendhaus Süd", "kind": "Offene Jugendarbeit"},
+             "geometry": {"type": "Point", "coordinates": [12.93, 50.80]}}
+        ],
+    }
+    path = write(tmp_path, "angebote.geojson", json.dumps(fc))
+    assert main(["--db", str(db), "import", "facilities", str(path), "--append"]) == 0
+    fac = GeoPackageStore(db).read("facilities")
+    assert set(fac["id"]) == {"F1", "F9"} and set(fac["kind"]) == {"youth_club"}
+
+
+BAD = [
+    ("empty.csv", "", "file is empty"),
+    ("header.csv", HEADER, "no rows"),
+    ("truncated.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feat', "cannot read as GeoJSON"),
+    ("garbage.csv", bytes(range(256)) * 20, "not UTF-8"),
+    ("category.csv", HEADER + "A1,2025-03-01T21:15,theft,police,,50.83,12.92\n", "row 2 column 'category': unknown value 'theft'; allowed: verbal_violence"),
+    ("date.csv", HEADER + "A1,2025-02-30T21:15,drugs,police,,50.83,12.92\n", "row 2 column 'occurred_at': impossible or unreadable date/time"),
+    ("swapped.csv", HEADER + "A1,2025-03-01T21:15,drugs,police,,12.92,50.83\n", "row 2 column 'geometry': latitude and longitude look swapped"),
+    ("outside.csv", HEADER + "A1,2025-03-01T21:15,drugs,police,,52.52,13.40\n", "row 2 column 'geometry': coordinates outside Chemnitz"),
+    ("nan.csv", HEADER + "A1,2025-03-01T21:15,drugs,police,,nan,12.92\n", "row 2: 'lat'/'lon' is not a number"),
+    ("dupes.csv", HEADER + "A1,2025-03-01T21:15,drugs,police,,50.83,12.92\nA1,2025-03-01T22:15,drugs,police,,50.83,12.92\n", "row 3 column 'id': duplicate id 'A1'"),
+    ("nolatlon.csv", "id,occurred_at,category,source\nA1,2025-03-01,drugs,police\n", "needs 'lat' and 'lon'"),
+    ("wrongtype.geojson", json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "x", "occurred_at": "2025-01-01T10:00Z", "category": "drugs", "source": "police"}, "geometry": {"type": "LineString", "coordinates": [[12.9, 50.8], [12.91, 50.81]]}}]}), "feature 1 column 'geometry': wrong geometry type LineString"),
+    ("image.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "unsupported file type"),
+]
+
+
+@pytest.mark.parametrize("name,content,expected", BAD, ids=[b[0] for b in BAD])
+def test_bad_files_are_refused_with_a_clear_message(tmp_path, db, capsys, name, content, expected):
+    path = write(tmp_path, name, content)
+    before = digest(db)
+    assert main(["--db", str(db), "import", "incidents", str(path), "--replace"]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}: " in err
+    assert expected in err
+    assert digest(db) == before
+
+
+def test_one_bad_row_among_thousands_stores_nothing(tmp_path, db, capsys):
+    rows = [f"B{i},2025-03-01T21:15,drugs,police,,50.83,12.92\n" for i in range(3000)]
+    rows[1717] = "B1717,2025-03-01T21:15,drugs,police,,50.83,129.2\n"
+    path = write(tmp_path, "big.csv", HEADER + "".join(rows))
+    before = digest(db)
+    assert main(["--db", str(db), "import", "incidents", str(path), "--replace"]) == 2
+    assert "row 1719" in capsys.readouterr().err
+    assert digest(db) == before
+
+
+text_value = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(descriptions=st.lists(text_value, min_size=1, max_size=8), lat=st.floats(50.75, 50.90), lon=st.floats(12.80, 13.05))
+def test_csv_text_fields_survive_any_content(tmp_path, descriptions, lat, lon):
+    """Quotes, separators, newlines and markup in a text field never break parsing."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["id", "occurred_at", "category", "source", "description", "lat", "lon"])
+    for i, d in enumerate(descriptions):
+        w.writerow([f"H{i}", "2025-05-05T12:00", "disorder", "police", d, lat, lon])
+    path = write(tmp_path, "h.csv", buf.getvalue())
+    frame, summary = check(path, "incidents")
+    assert summary.rows == len(descriptions)
+    got = [("" if v is None or v != v else v) for v in frame["description"]]
+    # the CSV reader strips nothing inside quotes; empty strings read as missing
+    assert [g.replace("\r\n", "\n").replace("\r", "\n") for g in got] == [d.replace("\r\n", "\n").replace("\r", "\n") for d in descriptions]
+
+
+def test_check_raises_import_failed_naming_the_file(tmp_path):
+    path = write(tmp_path, "x.csv", HEADER)
+    with pytest.raises(ImportFailed) as err:
+        check(path, "incidents")
+    assert err.value.lines == ["x.csv: no rows (empty file or header only)"]
