@@ -151,6 +151,13 @@ def classes(values: pd.Series, colours: list[str]) -> Classes:
 
 # -- layers ----------------------------------------------------------------
 
+def _marker(pane: str, **options) -> folium.CircleMarker:
+    """A circle marker for GeoJson points, drawn in ``pane`` (folium drops the option)."""
+    marker = folium.CircleMarker(**options)
+    marker.options["pane"] = pane
+    return marker
+
+
 def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
     return folium.GeoJsonTooltip(fields=fields, aliases=[esc(a) for a in aliases], sticky=False)
 
@@ -273,7 +280,7 @@ def point_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     gdf = gpd.GeoDataFrame(props, geometry=points.geometry.to_numpy(), crs=points.crs)
     folium.GeoJson(
         gdf,
-        marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.85, color="#a50f15", fill_color="#fb6a4a", weight=1),
+        marker=_marker("incidents", radius=5, fill=True, fill_opacity=0.85, color="#a50f15", fill_color="#fb6a4a", weight=1),
         popup=folium.GeoJsonPopup(
             ["category", "time", "source", "description"],
             [esc(t(k, lang)) for k in ("category", "time", "source", "description")],
@@ -301,7 +308,7 @@ def meeting_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     gdf = gpd.GeoDataFrame(props, geometry=points.geometry.to_numpy(), crs=points.crs)
     folium.GeoJson(
         gdf,
-        marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, weight=2),
+        marker=_marker("meeting", radius=7, fill=True, fill_opacity=0.9, weight=2),
         style_function=lambda f: {
             "color": "#ffffff",
             "fillColor": MEETING_COLOUR if f["properties"]["active"] else "#9e9ac8",
@@ -329,7 +336,7 @@ def facility_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     gdf = gpd.GeoDataFrame(props, geometry=points.geometry.to_numpy(), crs=points.crs)
     folium.GeoJson(
         gdf,
-        marker=folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, color="#ffffff", fill_color=FACILITY_COLOUR, weight=2),
+        marker=_marker("facilities", radius=6, fill=True, fill_opacity=0.9, color="#ffffff", fill_color=FACILITY_COLOUR, weight=2),
         tooltip=_tooltip(["name", "kind"], [t("name", lang), t("kind", lang)]),
         pane="facilities",
         name="facilities",

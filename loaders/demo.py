@@ -63,8 +63,15 @@ MEETING_MIN_DEPTH_M = 60.0  # distance from the forest boundary (tests require >
 # Districts the council calls "the centre": Zentrum and its inner neighbours.
 CENTRE_CODES = ("01", "21", "02", "91", "22")  # Zentrum, Sonnenberg, Schloßchemnitz, Kaßberg, Lutherviertel
 
-_TO_STORE = pyproj.Transformer.from_crs(domain.METRIC_CRS, domain.STORE_CRS, always_xy=True)
-_TO_METRIC = pyproj.Transformer.from_crs(domain.STORE_CRS, domain.METRIC_CRS, always_xy=True)
+
+
+def _to_store(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """METRIC_CRS -> lon/lat. A fresh transformer per call: they are not thread-safe."""
+    return pyproj.Transformer.from_crs(domain.METRIC_CRS, domain.STORE_CRS, always_xy=True).transform(x, y)
+
+
+def _to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return pyproj.Transformer.from_crs(domain.STORE_CRS, domain.METRIC_CRS, always_xy=True).transform(lon, lat)
 
 # Independent random streams, one per purpose (index into SeedSequence.spawn).
 _STREAMS = ("green", "hotspots", "incidents", "patrols", "meeting_points", "facilities")
@@ -115,7 +122,7 @@ def _largest_part(geom: BaseGeometry) -> BaseGeometry:
 @functools.lru_cache(maxsize=1)
 def _geo() -> _Geo:
     df = _facts_cached()
-    x, y = _TO_METRIC.transform(df["lon"].to_numpy(), df["lat"].to_numpy())
+    x, y = _to_metric(df["lon"].to_numpy(), df["lat"].to_numpy())
     xy = np.column_stack([x, y])
     xy.setflags(write=False)
     pts = shapely.points(xy)
@@ -411,7 +418,7 @@ class _Hotspots:
 
 def _hotspots(rng: np.random.Generator, geo: _Geo, greens) -> list[_Hotspots]:
     """2–4 hotspot centres per district; some of them inside green spaces."""
-    by_district: dict[str, list[BaseGeometry]] = {}
+    by_district: dict[str, list[tuple[str, BaseGeometry]]] = {}
     for code, _name, kind, geom in greens:
         if kind != "cemetery":
             by_district.setdefault(code, []).append((kind, geom))
@@ -436,11 +443,9 @@ def _hotspots(rng: np.random.Generator, geo: _Geo, greens) -> list[_Hotspots]:
                 xy[h] = _uniform_in(rng, geom.intersection(inner) if not geom.within(inner) else geom, 1)[0]
                 green[h] = True
                 continue
-            while True:
-                c = geo.xy[i] + rng.normal(0, 0.35 * radius, 2)
-                if shapely.contains_xy(inner, c[0], c[1]):
-                    xy[h] = c
-                    break
+            cand = geo.xy[i] + rng.normal(0, 0.35 * radius, (16, 2))
+            cand = cand[shapely.contains_xy(inner, cand[:, 0], cand[:, 1])]
+            xy[h] = cand[0] if len(cand) else _uniform_in(rng, inner, 1)[0]
         sigma = rng.uniform(100.0, 300.0, n)
         weight = rng.dirichlet(np.full(n, 2.0))
         if code == "01":
@@ -615,7 +620,7 @@ def _incidents(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], n
     description = np.array(texts + [None], dtype=object)[np.where(rng.random(n) < _EMPTY_DESCRIPTION_SHARE, len(texts), pick)]
 
     order = np.argsort(occurred.asi8, kind="stable")  # ids follow time
-    lon, lat = _TO_STORE.transform(xy[order, 0], xy[order, 1])
+    lon, lat = _to_store(xy[order, 0], xy[order, 1])
     ids = np.char.add("I-", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
     frame = pd.DataFrame(
         {
@@ -837,7 +842,7 @@ def _meeting_points(rng: np.random.Generator, geo: _Geo, greens) -> gpd.GeoDataF
     day = np.where(status == "active", rng.integers(ndays - 240, ndays, size=n), rng.integers(0, ndays - 240, size=n))
     confirmed = _local_to_utc(rng, day, rng.integers(8 * 3600, 22 * 3600, size=n))
     xy = np.array(points)
-    lon, lat = _TO_STORE.transform(xy[:, 0], xy[:, 1])
+    lon, lat = _to_store(xy[:, 0], xy[:, 1])
     return gpd.GeoDataFrame(
         {
             "id": [f"M-{j:02d}" for j in range(1, n + 1)],
@@ -882,7 +887,7 @@ def _facilities(rng: np.random.Generator, geo: _Geo, greens) -> gpd.GeoDataFrame
         i = geo.index(code)
         near = shapely.Point(geo.xy[i]).buffer(700.0).intersection(geo.core[i]).difference(no_green)
         xy[j] = _uniform_in(rng, near, 1)[0]
-    lon, lat = _TO_STORE.transform(xy[:, 0], xy[:, 1])
+    lon, lat = _to_store(xy[:, 0], xy[:, 1])
     return gpd.GeoDataFrame(
         {
             "id": [f"F-{j:03d}" for j in range(1, len(specs) + 1)],
