@@ -71,3 +71,10 @@ def coverage_wgs84(location: str, version: str, selection: Selection):
     covered = analysed(location, version, selection).covered
     simple = shapely.simplify(covered, 5.0)
     return gpd.GeoSeries([simple], crs=domain.METRIC_CRS).to_crs(domain.STORE_CRS)
+
+
+def district_at(location: str, version: str, lat: float, lon: float) -> str | None:
+    """Code of the district containing a clicked point, or None."""
+    districts = prepared(location, version).districts
+    hit = districts.sindex.query(shapely.Point(lon, lat), predicate="intersects")
+    return str(districts["code"].iloc[hit[0]]) if len(hit) else None

@@ -54,7 +54,7 @@ def _hours(raw) -> tuple[int, int]:
 def from_params(params: dict, district_codes=(), centre: str = domain.DEFAULT_CENTRE_DISTRICT) -> View:
     """Parse query parameters (a plain dict of str → str)."""
     wd = params.get("wd")
-    weekdays = frozenset(int(c) for c in str(wd) if c.isdigit() and int(c) < 7) if wd else ALL_WEEKDAYS
+    weekdays = frozenset(int(c) for c in str(wd) if c in "0123456") if wd else ALL_WEEKDAYS
     window = TimeWindow(
         date_from=_date(params.get("from")),
         date_to=_date(params.get("to")),

@@ -651,6 +651,8 @@ _MODE_BY_UNIT = {  # foot, bike, vehicle
 }
 _CENTRE_WEIGHTS = {"01": 0.45, "21": 0.18, "02": 0.12, "91": 0.15, "22": 0.10}
 _CENTRE_SHARE = 0.60
+_NIGHT_MODES = (0.30, 0.05, 0.65)  # foot, bike, vehicle
+_NIGHT_GREEN_CLEARANCE_M = 300.0
 _NIGHT_SHIFT_SHARE = 0.15
 
 
@@ -726,13 +728,16 @@ def _track(
     return shapely.LineString(np.column_stack([x, y]))
 
 
-def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots]) -> gpd.GeoDataFrame:
+def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], greens) -> gpd.GeoDataFrame:
     df = _facts_cached()
     n = PATROL_SHIFTS
     units = np.array(list(_UNIT_SHARE))
     unit_idx = rng.choice(len(units), size=n, p=list(_UNIT_SHARE.values()))
     modes = np.array(list(SPEED_M_S))
-    mode_idx = _sample_groups(rng, _cdf(np.array([_MODE_BY_UNIT[u] for u in units])), unit_idx)
+    night = rng.random(n) < _NIGHT_SHIFT_SHARE
+    # at night most shifts go by car; by day the mode depends on the unit
+    mode_table = np.array([_MODE_BY_UNIT[u] for u in units] + [_NIGHT_MODES])
+    mode_idx = _sample_groups(rng, _cdf(mode_table), np.where(night, len(units), unit_idx))
 
     # where: the centre gets ~60 %; elsewhere weight by cases² so that quiet
     # outer districts are rarely or never patrolled
@@ -748,7 +753,6 @@ def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots]) -> 
     )
 
     # when: mostly daytime shifts on working days, some evening/night shifts
-    night = rng.random(n) < _NIGHT_SHIFT_SHARE
     ndays = _period_days()
     wd = _weekday_of_day(np.arange(ndays))
     day_w = np.array([[1, 1, 1, 1, 1, 0.5, 0.25], [0.6, 0.6, 0.8, 0.9, 1.5, 1.5, 0.5]])[:, wd]
@@ -760,11 +764,21 @@ def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots]) -> 
     end = start + pd.to_timedelta(duration_s, unit="s")
 
     kind = rng.choice(3, size=n, p=[0.8, 0.1, 0.1])  # track, post, area
+    # night shifts keep to the streets: their beats stay clear of green spaces
+    away_from_green = shapely.union_all([g[3] for g in greens]).buffer(_NIGHT_GREEN_CLEARANCE_M)
+    night_room: dict[int, BaseGeometry] = {}
     geoms = []
     for k in range(n):
         i = int(district[k])
         mode = str(modes[mode_idx[k]])
         core = geo.core[i]
+        if night[k]:
+            if i not in night_room:
+                room = core.difference(away_from_green)
+                room = core if room.area < 0.05 * core.area else room
+                shapely.prepare(room)
+                night_room[i] = room
+            core = night_room[i]
         hs = hotspots[i]
         # beat centre: a (non-green) hotspot by day, else near the district point
         street = np.flatnonzero(~hs.green)
@@ -785,7 +799,7 @@ def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots]) -> 
             geoms.append(shapely.Point(c))
         else:
             area = np.pi * rng.uniform(150.0, 400.0) ** 2
-            poly = _largest_part(_star(rng, c, area, max_elongation=1.4).intersection(geo.cells[i]))
+            poly = _largest_part(_star(rng, c, area, max_elongation=1.4).intersection(core.buffer(40.0)))
             geoms.append(shapely.normalize(poly))
 
     order = np.lexsort((np.arange(n), start.asi8))
@@ -919,7 +933,7 @@ def generate(seed: int = 42, n_incidents: int = 20_000) -> dict[str, pd.DataFram
     return {
         "districts": _districts(),
         "green_spaces": _green_spaces(greens),
-        "patrols": _patrols(rngs["patrols"], geo, hotspots),
+        "patrols": _patrols(rngs["patrols"], geo, hotspots, greens),
         "incidents": _incidents(rngs["incidents"], geo, hotspots, int(n_incidents)),
         "meeting_points": _meeting_points(rngs["meeting_points"], geo, greens),
         "facilities": _facilities(rngs["facilities"], geo, greens),

@@ -117,3 +117,12 @@ def test_info_page_lists_sources(app):
     assert not app.exception
     sources = app.dataframe[0].value
     assert "incidents" in set(sources["layer"])
+
+
+def test_a_map_click_opens_the_district_under_it(app):
+    app.run()
+    app.session_state["atlas_map"] = {"last_clicked": {"lat": 50.8346, "lng": 12.9215}, "zoom": 12}
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="v_sel").value == "01"
+    assert any("Zentrum (01)" in m.value for m in app.markdown)

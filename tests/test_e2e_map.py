@@ -110,3 +110,19 @@ def test_shared_link_reopens_the_view(app_url):
         text = page.locator('[data-testid="stSidebar"]').inner_text()
         assert "20:00" in text and "04:00" in text and "über Mitternacht" in text
         assert "Rassistische Beleidigung" in text and "Verbale Gewalt" in text
+
+
+def test_clicking_a_district_opens_its_panel(app_url):
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(app_url)
+        frame = map_frame(page)
+        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        wait_until(lambda: pane_count(frame, "districts") == 39, what="districts")
+        # Sonnenberg's representative point (from the district facts)
+        point = frame.evaluate("(() => { const p = window.map.latLngToContainerPoint([50.8379, 12.9441]); return [p.x, p.y]; })()")
+        box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+        page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+        wait_until(lambda: "Sonnenberg (21)" in page.locator('[data-testid="stMain"]').inner_text(), what="the district panel")
+        assert "sel=21" in page.url
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)

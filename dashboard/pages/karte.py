@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -20,15 +18,16 @@ view = ui.sidebar_filters(ctx)
 result = cache.analysed(ctx.location, ctx.version, view.selection)
 table = result.districts
 
-# -- the map's last state (zoom, bounds, clicked district) -------------------
+# -- the map's last state (zoom, bounds, click) ------------------------------
+# A click anywhere on the map opens the panel of the district under it, whatever
+# layer lies on top; the district is looked up on the server.
 map_state = st.session_state.get("atlas_map") or {}
 zoom = map_state.get("zoom") or 12
-click = map_state.get("last_active_drawing") or {}
-click_key = json.dumps(click, sort_keys=True, default=str)
-if click_key != st.session_state.get("_last_click"):
-    st.session_state["_last_click"] = click_key
-    code = (click.get("properties") or {}).get("district_code")
-    if code in set(table["code"]):
+click = map_state.get("last_clicked")
+if click and click != st.session_state.get("_last_click"):
+    st.session_state["_last_click"] = click
+    code = cache.district_at(ctx.location, ctx.version, click["lat"], click["lng"])
+    if code:
         st.session_state["v_sel"] = code
         view = ui.with_district(view, code)
 
@@ -101,7 +100,7 @@ with col_map:
         fmap,
         key="atlas_map",
         feature_group_to_add=groups,
-        returned_objects=["last_active_drawing", "zoom", "bounds"],
+        returned_objects=["last_clicked", "zoom", "bounds"],
         height=640,
         width="stretch",
     )
