@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # allow plain `pytest tests/...` without installing the project
-    sys.path.insert(0, str(ROOT))
-
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import shapely  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from geodata import domain  # noqa: E402
-from loaders import demo, schema  # noqa: E402
-from loaders.store import GeoPackageStore  # noqa: E402
+from geodata import domain
+from loaders import demo, schema
+from loaders.store import GeoPackageStore
 
 N = 3_000
 GEO_LAYERS = ("districts", "green_spaces", "patrols", "incidents", "meeting_points", "facilities")
@@ -242,6 +235,23 @@ def test_patrols_concentrate_on_the_centre_by_day(patrol_info, frames):
         total += len(minutes)
         night += int(((minutes.hour >= 22) | (minutes.hour < 6)).sum())
     assert night / total < 0.2
+
+
+def test_green_spaces_at_night_are_a_coverage_gap(metric, patrol_info):
+    """Night incidents in green spaces are less often within reach of a night patrol."""
+    inc, g = metric["incidents"], metric["green_spaces"]
+    hour = _local(inc["occurred_at"]).dt.hour
+    night = ((hour >= 22) | (hour < 6)).to_numpy()
+    in_green = gpd.sjoin(inc, g[["geometry"]], predicate="within", how="left")
+    in_green = in_green[~in_green.index.duplicated()]["index_right"].notna().to_numpy()
+    p = patrol_info[_local(patrol_info["start"]).dt.hour >= 18]
+    reach = p["mode"].map(domain.DEFAULT_REACH_M).to_numpy()
+    pts, shifts = shapely.STRtree(p.geometry.values).query(inc.geometry.values, predicate="dwithin", distance=reach.max())
+    near = shapely.distance(inc.geometry.values[pts], p.geometry.values[shifts]) <= reach[shifts]
+    covered = np.zeros(len(inc), dtype=bool)
+    covered[pts[near]] = True
+    assert (night & in_green).sum() > 30
+    assert covered[night & in_green].mean() < covered[night & ~in_green].mean()
 
 
 def test_patrols_do_not_depend_on_n_incidents(frames):

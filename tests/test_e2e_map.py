@@ -48,6 +48,14 @@ def wait_until(fn, timeout=30.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def incident_signature(frame) -> str:
+    """Shapes and colours of the incident layer."""
+    return frame.evaluate(
+        "Array.from(document.querySelectorAll('.leaflet-incidents-pane path'))"
+        ".map(p => p.getAttribute('d') + p.getAttribute('fill') + p.getAttribute('fill-opacity')).join()"
+    )
+
+
 def kpi(page) -> str:
     return page.locator('[data-testid="stMetricValue"]').first.inner_text()
 
@@ -70,15 +78,16 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
         assert frame.evaluate("typeof L") == "object"
 
         # zoom in a step and mark the live map, so we can tell it survives the filter change
+        initial = incident_signature(frame)
         frame.evaluate("window.map.setZoom(12.5); window.__atlasMarker = 42")
-        time.sleep(1.5)
+        # the server answers the zoom with finer hexagons
+        wait_until(lambda: incident_signature(frame) != initial, what="hexagons for the new zoom")
+        time.sleep(1)
         before_kpi = kpi(page)
         before_fill = frame.evaluate(
             "Array.from(document.querySelectorAll('.leaflet-districts-pane path')).map(p => p.getAttribute('fill')).join()"
         )
-        before_hex = frame.evaluate(
-            "Array.from(document.querySelectorAll('.leaflet-incidents-pane path')).map(p => p.getAttribute('d')).join().length"
-        )
+        before_hex = incident_signature(frame)
         page.get_by_text("nur außerhalb des Zentrums").click()
         wait_until(lambda: kpi(page) != before_kpi, what="the incident count to change")
         wait_until(
@@ -87,10 +96,7 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
             ) != before_fill,
             what="the district colours to change",
         )
-        after_hex = frame.evaluate(
-            "Array.from(document.querySelectorAll('.leaflet-incidents-pane path')).map(p => p.getAttribute('d')).join().length"
-        )
-        assert after_hex != before_hex
+        wait_until(lambda: incident_signature(frame) != before_hex, what="the incident layer to change")
         # same Leaflet map object, same zoom: no flicker, no reset
         assert frame.evaluate("window.__atlasMarker") == 42
         assert frame.evaluate("window.map.getZoom()") == 12.5

@@ -1,0 +1,99 @@
+"""Benchmark: how long does the map take to follow a filter change?
+
+Usage: .venv/bin/python scripts/benchmark.py [--incidents 100000] [--repeat 3]
+
+Prints figures; it asserts nothing. It measures the work done on a rerun after
+a filter change (selection, coverage union, district figures, hexagons, and
+building the map layers that are sent to the browser), and, separately, the
+once-per-data-version work (reading the store, local times, footprints).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pandas as pd  # noqa: E402
+from streamlit_folium import _get_feature_group_string  # noqa: E402
+
+from dashboard import mapview  # noqa: E402
+from geodata import analysis, hexbin  # noqa: E402
+from geodata.analysis import Selection  # noqa: E402
+from geodata.timewindow import TimeWindow  # noqa: E402
+from loaders import bootstrap, demo  # noqa: E402
+from loaders.store import GeoPackageStore  # noqa: E402
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = GeoPackageStore(Path(tmp) / "bench.gpkg")
+        counts, t_demo = timed(demo.write_demo, store, seed=1, n_incidents=args.incidents)
+        print(f"demo data: {counts['incidents']:,} incidents, {counts['patrols']} shifts; generated and stored in {t_demo:.2f} s")
+        prep, t_prep = timed(bootstrap.load_prepared, store)
+        vertices = int(prep.patrols.geometry.count_coordinates().sum())
+        print(f"once per data version: read + prepare {t_prep:.2f} s ({vertices:,} patrol vertices buffered into footprints)")
+
+        cells_by_res = {}
+        for res in (7, 8, 9):
+            cells_by_res[res], t_cells = timed(hexbin.cells, prep.incidents, res)
+            print(f"once per data version: H3 cells at resolution {res}: {t_cells:.2f} s")
+
+        selections = {
+            "all": Selection(),
+            "night 20-4": Selection(window=TimeWindow(hours=(20, 4))),
+            "outside centre": Selection(outside_centre=True),
+            "weekend + insults": Selection(
+                window=TimeWindow(weekdays=frozenset({5, 6})),
+                categories=("racist_insult", "sexist_insult", "verbal_violence"),
+            ),
+            "foot patrols, evening": Selection(window=TimeWindow(hours=(18, 23)), modes=("foot",)),
+        }
+        fmap = mapview.base_map("none")
+        print()
+        print(f"{'filter change':24} {'incidents':>10} {'analyse':>9} {'hexagons':>9} {'layers':>9} {'total':>9}")
+        totals = []
+        for name, sel in selections.items():
+            runs = []
+            for _ in range(args.repeat):
+                result, t_an = timed(analysis.analyse, prep, sel)
+                cells = pd.Series(cells_by_res[8][result.incidents.index.to_numpy()])
+                hexes, t_hex = timed(hexbin.hexagons, cells)
+
+                def build():
+                    groups = [
+                        mapview.districts_layer(result.districts, "incidents_per_1000", None, "de")[0],
+                        mapview.green_layer(result.green_spaces, "de"),
+                        mapview.hex_layer(hexes, "de"),
+                    ]
+                    return sum(len(_get_feature_group_string(g, fmap, i)) for i, g in enumerate(groups))
+
+                size, t_layers = timed(build)
+                runs.append((t_an, t_hex, t_layers))
+            t_an, t_hex, t_layers = (statistics.median(x) for x in zip(*runs))
+            total = t_an + t_hex + t_layers
+            totals.append(total)
+            print(f"{name:24} {len(result.incidents):>10,} {t_an * 1000:>7.0f}ms {t_hex * 1000:>7.0f}ms {t_layers * 1000:>7.0f}ms {total * 1000:>7.0f}ms")
+        print()
+        print(f"median work after a filter change: {statistics.median(totals) * 1000:.0f} ms (max {max(totals) * 1000:.0f} ms); "
+              f"map layer payload about {size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
