@@ -364,7 +364,7 @@ def _green_geometries(rng: np.random.Generator, geo: _Geo) -> list[tuple[str, st
         away = np.arctan2(*(point - centre)[::-1]) if code != "01" else rng.uniform(0, 2 * np.pi)
         taken = shapely.union_all(placed.get(code, [])) if placed.get(code) else None
         best, best_area = None, -1.0
-        for attempt in range(60):
+        for _attempt in range(60):
             if kind == "forest":  # forests lie on the outer side of their district
                 ang = away + rng.normal(0, 0.6)
                 dist = rng.uniform(0.25, 0.6) * cell_radius
@@ -788,8 +788,8 @@ def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], gre
             anchor = geo.xy[i]
         cand = anchor + rng.normal(0, 200.0, (8, 2))
         cand = cand[shapely.contains_xy(core, cand[:, 0], cand[:, 1])]
-        if len(cand) == 0:
-            cand = _uniform_in(rng, core, 4)
+        if night[k] or len(cand) == 0:  # the night room can be patchy: look around
+            cand = np.concatenate([cand, _uniform_in(rng, core, 16)])
         # the candidate with most room around it (beats should not be squeezed)
         c = cand[int(np.argmax(shapely.distance(shapely.points(cand), core.boundary)))]
         if kind[k] == 0:
