@@ -264,84 +264,63 @@ def hex_layer(hexes: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     return fg
 
 
-def point_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name="incidents")
+def _point_group(pane: str, points: gpd.GeoDataFrame, props: dict, lang: str, detail: str, marker: dict, style=None):
+    """A feature group of circle markers in ``pane``; ``props`` must already be escaped.
+
+    ``detail`` is "popup" or "tooltip": the properties (bar internal ones
+    starting with "_") are listed there under their translated names.
+    """
+    fg = folium.FeatureGroup(name=pane)
     if not len(points):
         return fg
-    local = pd.DatetimeIndex(points["occurred_at"]).tz_convert(domain.LOCAL_TZ)
-    props = pd.DataFrame(
-        {
-            "category": points["category"].map(lambda k: esc(term(domain.CATEGORIES, k, lang))).to_numpy(),
-            "time": [esc(x.strftime("%d.%m.%Y %H:%M")) for x in local],
-            "source": points["source"].map(lambda k: esc(term(domain.SOURCES, k, lang))).to_numpy(),
-            "description": points["description"].map(esc).to_numpy() if "description" in points else "",
-        }
+    gdf = gpd.GeoDataFrame(pd.DataFrame(props), geometry=points.geometry.to_numpy(), crs=points.crs)
+    fields = [k for k in props if not k.startswith("_")]
+    aliases = [esc(t(k, lang)) for k in fields]
+    details = (
+        {"popup": folium.GeoJsonPopup(fields, aliases)}
+        if detail == "popup"
+        else {"tooltip": folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=False)}
     )
-    gdf = gpd.GeoDataFrame(props, geometry=points.geometry.to_numpy(), crs=points.crs)
-    folium.GeoJson(
-        gdf,
-        marker=_marker("incidents", radius=5, fill=True, fill_opacity=0.85, color="#a50f15", fill_color="#fb6a4a", weight=1),
-        popup=folium.GeoJsonPopup(
-            ["category", "time", "source", "description"],
-            [esc(t(k, lang)) for k in ("category", "time", "source", "description")],
-        ),
-        pane="incidents",
-        name="incidents",
-    ).add_to(fg)
+    folium.GeoJson(gdf, marker=_marker(pane, **marker), style_function=style, pane=pane, name=pane, **details).add_to(fg)
     return fg
+
+
+def point_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
+    local = pd.DatetimeIndex(points["occurred_at"]).tz_convert(domain.LOCAL_TZ)
+    props = {
+        "category": points["category"].map(lambda k: esc(term(domain.CATEGORIES, k, lang))).to_numpy(),
+        "time": [esc(x.strftime("%d.%m.%Y %H:%M")) for x in local],
+        "source": points["source"].map(lambda k: esc(term(domain.SOURCES, k, lang))).to_numpy(),
+        "description": points["description"].map(esc).to_numpy() if "description" in points else [""] * len(points),
+    }
+    marker = dict(radius=5, fill=True, fill_opacity=0.85, color="#a50f15", fill_color="#fb6a4a", weight=1)
+    return _point_group("incidents", points, props, lang, "popup", marker)
 
 
 def meeting_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name="meeting")
-    if not len(points):
-        return fg
     confirmed = pd.to_datetime(points["last_confirmed"], utc=True)
-    props = pd.DataFrame(
-        {
-            "label": points["label"].map(esc).to_numpy(),
-            "kind": points["kind"].map(esc).to_numpy(),
-            "status": points["status"].map(lambda k: esc(term(domain.MEETING_STATUS, k, lang))).to_numpy(),
-            "last_confirmed": [esc(x.strftime("%d.%m.%Y")) if not pd.isna(x) else "–" for x in confirmed],
-            "active": points["status"].eq("active").to_numpy(),
-        }
-    )
-    gdf = gpd.GeoDataFrame(props, geometry=points.geometry.to_numpy(), crs=points.crs)
-    folium.GeoJson(
-        gdf,
-        marker=_marker("meeting", radius=7, fill=True, fill_opacity=0.9, weight=2),
-        style_function=lambda f: {
-            "color": "#ffffff",
-            "fillColor": MEETING_COLOUR if f["properties"]["active"] else "#9e9ac8",
-        },
-        popup=folium.GeoJsonPopup(
-            ["label", "kind", "status", "last_confirmed"],
-            [esc(t(k, lang)) for k in ("label", "kind", "status", "last_confirmed")],
-        ),
-        pane="meeting",
-        name="meeting",
-    ).add_to(fg)
-    return fg
+    props = {
+        "label": points["label"].map(esc).to_numpy(),
+        "kind": points["kind"].map(esc).to_numpy(),
+        "status": points["status"].map(lambda k: esc(term(domain.MEETING_STATUS, k, lang))).to_numpy(),
+        "last_confirmed": [esc(x.strftime("%d.%m.%Y")) if not pd.isna(x) else "–" for x in confirmed],
+        "_active": points["status"].eq("active").to_numpy(),
+    }
+    marker = dict(radius=7, fill=True, fill_opacity=0.9, weight=2)
+
+    def style(feature):
+        return {"color": "#ffffff", "fillColor": MEETING_COLOUR if feature["properties"]["_active"] else "#9e9ac8"}
+
+    return _point_group("meeting", points, props, lang, "popup", marker, style if len(points) else None)
 
 
 def facility_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name="facilities")
-    if not len(points):
-        return fg
-    props = pd.DataFrame(
-        {
-            "name": points["name"].map(esc).to_numpy(),
-            "kind": points["kind"].map(lambda k: esc(term(domain.FACILITY_KINDS, k, lang))).to_numpy(),
-        }
-    )
-    gdf = gpd.GeoDataFrame(props, geometry=points.geometry.to_numpy(), crs=points.crs)
-    folium.GeoJson(
-        gdf,
-        marker=_marker("facilities", radius=6, fill=True, fill_opacity=0.9, color="#ffffff", fill_color=FACILITY_COLOUR, weight=2),
-        tooltip=_tooltip(["name", "kind"], [t("name", lang), t("kind", lang)]),
-        pane="facilities",
-        name="facilities",
-    ).add_to(fg)
-    return fg
+    props = {
+        "name": points["name"].map(esc).to_numpy(),
+        "kind": points["kind"].map(lambda k: esc(term(domain.FACILITY_KINDS, k, lang))).to_numpy(),
+    }
+    marker = dict(radius=6, fill=True, fill_opacity=0.9, color="#ffffff", fill_color=FACILITY_COLOUR, weight=2)
+    return _point_group("facilities", points, props, lang, "tooltip", marker)
 
 
 def points_in_bounds(points: gpd.GeoDataFrame, bounds: dict | None) -> gpd.GeoDataFrame:
