@@ -48,7 +48,7 @@ def sources(location: str, version: str):
     return store(location).sources()
 
 
-@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=_HASH)
 def analysed(location: str, version: str, selection: Selection) -> Result:
     return analysis.analyse(prepared(location, version), selection)
 

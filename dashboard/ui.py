@@ -46,8 +46,20 @@ def language() -> str:
         LANGS,
         format_func=lambda code: {"de": "Deutsch", "en": "English"}[code],
         key="lang",
+        on_change=_language_to_url,
     )
     return current_language()
+
+
+def _language_to_url() -> None:
+    # set here as well: in the rerun that switches the page titles the page's
+    # own URL update does not reach the browser
+    params = dict(st.session_state.get(VIEW_KEY) or {})
+    params.pop("lang", None)
+    if current_language() == "en":
+        params["lang"] = "en"
+    st.session_state[VIEW_KEY] = params
+    st.query_params.from_dict(params)
 
 
 def current_language() -> str:

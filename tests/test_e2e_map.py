@@ -132,3 +132,14 @@ def test_clicking_a_district_opens_its_panel(app_url):
         wait_until(lambda: "Sonnenberg (21)" in page.locator('[data-testid="stMain"]').inner_text(), what="the district panel")
         assert "sel=21" in page.url
         page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+
+
+def test_language_switch_keeps_the_view_and_goes_into_the_link(app_url):
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{app_url}/?h=20-4")
+        map_frame(page).locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        page.get_by_text("English").click()
+        page.get_by_text("Prevention Atlas Chemnitz").wait_for(timeout=30_000)
+        wait_until(lambda: "lang=en" in page.url and "h=20-4" in page.url, what="the link to carry the language")
+        assert "across midnight" in page.locator('[data-testid="stSidebar"]').inner_text()
