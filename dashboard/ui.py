@@ -198,9 +198,9 @@ def publish(view: state.View) -> None:
     """Write the view to the URL and remember it for this session."""
     params = state.to_params(view)
     st.session_state[VIEW_KEY] = params
-    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
-    if current != params:
-        st.query_params.from_dict(params)
+    # always send: a run interrupted by the next rerun may not have delivered
+    # the last update, while the server side already holds it
+    st.query_params.from_dict(params)
 
 
 def with_district(view: state.View, code: str | None) -> state.View:

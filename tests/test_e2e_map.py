@@ -100,7 +100,7 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
         # same Leaflet map object, same zoom: no flicker, no reset
         assert frame.evaluate("window.__atlasMarker") == 42
         assert frame.evaluate("window.map.getZoom()") == 12.5
-        assert "outside=1" in page.url
+        wait_until(lambda: "outside=1" in page.url, what="the filter in the link")
         time.sleep(1)
         page.screenshot(path=str(ARTIFACTS / "map.png"))
         assert foreign == []
