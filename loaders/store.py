@@ -150,11 +150,19 @@ class GeoPackageStore:
 
     @staticmethod
     def _write_layer(path: Path, layer: str, frame: pd.DataFrame, append: bool) -> None:
-        if isinstance(frame, gpd.GeoDataFrame):
-            gpd_frame = frame
-        else:
-            gpd_frame = pd.DataFrame(frame)
-        pyogrio.write_dataframe(gpd_frame, path, layer=layer, driver="GPKG", append=append)
+        if append:
+            # GDAL appends fields by position: bring the columns into the stored order
+            fields = [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+            geometry = [frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else []
+            frame = frame.reindex(columns=fields + geometry)
+        kwargs = {}
+        types = schema.SPECS[layer].geometry_types or ()
+        families = {t.replace("Multi", "") for t in types}
+        if len(families) > 1 and not append:
+            kwargs["geometry_type"] = "Unknown"  # mixed layer (patrols: tracks, areas, posts)
+        elif families and not append:
+            kwargs["promote_to_multi"] = any(t.startswith("Multi") for t in types)
+        pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=append, **kwargs)
 
     def _write_sources(self, path: Path, rows: list[dict]) -> None:
         current = pd.DataFrame()

@@ -123,3 +123,14 @@ def test_schema_rejects_wrong_geometry_and_places(city):
     assert "outside Chemnitz" in msgs[0]
     assert "swapped" in msgs[1]
     assert "wrong geometry type Polygon" in msgs[2]
+
+
+def test_append_matches_columns_by_name_not_position(tmp_path, city):
+    store = GeoPackageStore(tmp_path / "atlas.gpkg")
+    store.write(city, PROV)
+    more = city["patrols"].assign(shift_id="S2")
+    reordered = more[["end", "geometry", "mode", "start", "unit", "shift_id"]]
+    store.write({"patrols": reordered}, PROV, mode="append")
+    back = store.read("patrols").set_index("shift_id")
+    assert back.loc["S2", "start"] == city["patrols"]["start"].iloc[0]
+    assert back.loc["S2", "unit"] == "ordnungsdienst"

@@ -24,7 +24,9 @@ class Source:
     default_url: str
     licence: str
     description: str
-    fetch: Callable[[str, Progress | None], pd.DataFrame]
+    fetch: Callable[..., pd.DataFrame]  # (url, progress, **options) -> frame
+    # how a fetch combines with what is stored (e.g. keep other years); None: replace
+    merge: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
 
 
 def registry() -> dict[str, Source]:
@@ -34,11 +36,15 @@ def registry() -> dict[str, Source]:
     return {s.name: s for s in sources}
 
 
-def run(store: GeoPackageStore, name: str, url: str | None = None, progress: Progress | None = None) -> tuple[Source, int]:
-    """Fetch ``name`` and replace its layer. Returns the source and the row count."""
+def run(
+    store: GeoPackageStore, name: str, url: str | None = None, progress: Progress | None = None, **options
+) -> tuple[Source, int]:
+    """Fetch ``name`` and replace its layer in one transaction. Returns the source and the row count."""
     source = registry()[name]
     url = url or source.default_url
-    frame = source.fetch(url, progress)
+    frame = source.fetch(url, progress, **{k: v for k, v in options.items() if v is not None})
+    if source.merge is not None:
+        frame = source.merge(store.read(source.layer), frame)
     retrieved = datetime.now(timezone.utc).isoformat(timespec="seconds")
     store.write(
         {source.layer: frame},
