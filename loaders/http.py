@@ -28,7 +28,7 @@ def stderr_progress(label: str) -> Progress:
     state = {"next": 1 << 20}
 
     def report(done: int, total: int | None) -> None:
-        if done >= state["next"] or (total and done >= total):
+        if done >= state["next"] or (total and total >= (1 << 20) and done >= total):
             state["next"] = done + (1 << 20)
             of = f" of {total / 1e6:.1f} MB" if total else ""
             print(f"\r{label}: {done / 1e6:.1f} MB{of}", end="", file=sys.stderr, flush=True)

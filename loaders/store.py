@@ -117,6 +117,9 @@ class GeoPackageStore:
         clean = {layer: schema.validated(layer, frame)[0] for layer, frame in frames.items()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
+            # copies left by a writer that was killed (we hold the lock: nobody else writes)
+            for stale in self.path.parent.glob(f".{self.path.stem}.*.tmp.gpkg"):
+                stale.unlink(missing_ok=True)
             if mode == "append":
                 for layer, frame in clean.items():
                     self._check_append_ids(layer, frame)

@@ -39,13 +39,14 @@ def query_layer(layer_url: str, progress: Progress | None = None, page_size: int
     """All features of an ArcGIS feature layer as a GeoDataFrame (EPSG:4326)."""
     url = _query_url(layer_url)
     features: list[dict] = []
-    for page in range(MAX_PAGES):
+    for _page in range(MAX_PAGES):
         params = {
             "where": "1=1",
             "outFields": "*",
             "outSR": "4326",
             "f": "geojson",
-            "resultOffset": str(page * page_size),
+            # the service may return fewer than asked (its maxRecordCount): go on from what came
+            "resultOffset": str(len(features)),
             "resultRecordCount": str(page_size),
         }
         body = get_bytes(url, params, progress=progress)
