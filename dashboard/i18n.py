@@ -109,6 +109,32 @@ _T: dict[str, tuple[str, str]] = {
     "basemap": ("Hintergrundkarte", "Basemap"),
     "no_data": ("Keine Daten im Filter.", "No data in the filter."),
     "sources_title": ("Datenquellen im Speicher", "Data sources in the store"),
+    "page_import": ("Daten importieren", "Import data"),
+    "import_intro": (
+        "Eine Datei (GeoJSON, GeoPackage, gezipptes Shapefile, GPX, CSV – auch deutscher Export mit ; und Dezimalkomma) "
+        "wird vollständig geprüft. Erst nach der Vorschau wird sie übernommen; bei einem Fehler bleibt der Datenspeicher unverändert.",
+        "A file (GeoJSON, GeoPackage, zipped Shapefile, GPX, CSV – German exports with ; and decimal comma too) is checked "
+        "completely. It is stored only after the preview; on any error the store stays as it was.",
+    ),
+    "layer": ("Ebene", "Layer"),
+    "file": ("Datei", "File"),
+    "mode_replace": ("Ebene ersetzen", "Replace layer"),
+    "mode_append": ("an Ebene anhängen", "Append to layer"),
+    "licence": ("Lizenz der Daten", "Licence of the data"),
+    "patrol_defaults": ("Für Dateien ohne Einheit/Art (GPX):", "For files without unit/mode (GPX):"),
+    "check_failed": ("Die Datei kann nicht übernommen werden:", "The file cannot be imported:"),
+    "preview": ("Vorschau (erste 50 Zeilen)", "Preview (first 50 rows)"),
+    "summary": ("Zusammenfassung", "Summary"),
+    "commit": ("Übernehmen", "Import now"),
+    "imported": ("Übernommen.", "Imported."),
+    "fetch_title": ("Aus offizieller Quelle laden", "Load from the official source"),
+    "fetch_intro": (
+        "Lädt eine Ebene neu aus ihrer Quelle (Open-Data-Portal der Stadt, OpenStreetMap, Kriminalitätsatlas) und ersetzt sie.",
+        "Reloads a layer from its source (city open-data portal, OpenStreetMap, police atlas) and replaces it.",
+    ),
+    "fetch_button": ("Laden", "Load"),
+    "fetch_failed": ("Nicht geladen, Datenspeicher unverändert:", "Not loaded, store unchanged:"),
+    "rows": ("Zeilen", "rows"),
     "meeting_sensitive": (
         "Sensible Ebene: Treffpunkte nur im geschützten Rahmen zeigen.",
         "Sensitive layer: show meeting points only in a protected setting.",

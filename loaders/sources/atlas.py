@@ -178,7 +178,8 @@ class _Row:
     where: str  # "line 12 '…'" or "row 3": for messages
 
 
-_TOTAL_RE = re.compile(r"insgesamt|gesamt|summe|total", re.IGNORECASE)
+# city-total lines: "Stadt Chemnitz insgesamt", "Summe", "Chemnitz gesamt", "Stadt Chemnitz"
+_TOTAL_RE = re.compile(r"insgesamt|gesamt|summe|total|^stadt\b|^chemnitz$", re.IGNORECASE)
 
 
 def _is_total(name: str) -> bool:
@@ -523,7 +524,7 @@ def _frame(rows: list[_Row], year: int) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(
         {
-            "code": pd.Series([r.code for r in rows], dtype=object),
+            "code": pd.Series([r.code for r in rows]).astype(str),
             "year": year,
             "edition": edition(year),
             "crime_total_cases": pd.Series([r.total for r in rows], dtype="int64"),
