@@ -357,7 +357,7 @@ def parse(path: str | Path, layer: str, name: str | None = None) -> Parsed:
     if size == 0:
         raise ImportFailed(path, ["file is empty"], name)
     if size > MAX_FILE_BYTES:
-        raise ImportFailed(path, [f"file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB"], name)
+        raise ImportFailed(path, [f"file is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB"], name)
     fmt = sniff(path)
     spatial = schema.SPECS[layer].geometry_types is not None
     try:

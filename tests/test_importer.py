@@ -82,6 +82,13 @@ BAD = [
     ("nolatlon.csv", "id,occurred_at,category,source\nA1,2025-03-01,drugs,police\n", "point layers need coordinate columns"),
     ("wrongtype.geojson", json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "x", "occurred_at": "2025-01-01T10:00Z", "category": "drugs", "source": "police"}, "geometry": {"type": "LineString", "coordinates": [[12.9, 50.8], [12.91, 50.81]]}}]}), "feature 1 column 'geometry': wrong geometry type LineString"),
     ("image.csv", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "not a recognised file format"),
+    ("quote.csv", HEADER + 'A1,2025-03-01T21:15,drugs,police,"unterminated,50.83,12.92\n', "cannot read as CSV"),
+    ("nullgeom.geojson", json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "x", "occurred_at": "2025-01-01T10:00Z", "category": "drugs", "source": "police"}, "geometry": None}]}), "no geometries in the file"),
+    ("notjson.geojson", "{this is not json", "cannot read as GeoJSON"),
+    ("emptyfc.geojson", json.dumps({"type": "FeatureCollection", "features": []}), "no rows"),
+    ("html.csv", "<html><body>Fehler 404</body></html>", "not a recognised file format"),
+    ("badtz.csv", HEADER + "A1,2025-03-01T25:15,drugs,police,,50.83,12.92\n", "row 2 column 'occurred_at': impossible or unreadable date/time '2025-03-01T25:15'"),
+    ("missingcol.csv", "id,occurred_at,category,lat,lon\nA1,2025-03-01T21:15,drugs,50.83,12.92\n", "column 'source': required column is missing"),
 ]
 
 
@@ -135,3 +142,49 @@ def test_check_raises_import_failed_naming_the_file(tmp_path):
     with pytest.raises(ImportFailed) as err:
         check(path, "incidents")
     assert err.value.lines == ["x.csv: no rows (empty file or header only)"]
+
+
+def test_files_over_the_size_limit_are_refused_unread(tmp_path, db, capsys, monkeypatch):
+    import loaders.importer as importer
+
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as fh:  # a sparse 201 MB file: nothing is read into memory
+        fh.truncate(importer.MAX_FILE_BYTES + 1024 * 1024)
+    assert main(["--db", str(db), "import", "incidents", str(huge)]) == 2
+    assert "huge.csv: file is 201 MB; the limit is 200 MB" in capsys.readouterr().err
+
+
+german_text = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüßÄÖÜ ;,.\"'<>&/-", max_size=25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(german_text, st.floats(356_000, 360_000), st.floats(5_630_000, 5_636_000), st.sampled_from(["Drogen", "Verbale Gewalt", "drugs"])),
+        min_size=1,
+        max_size=6,
+    ),
+    encoding=st.sampled_from(["utf-8", "cp1252"]),
+)
+def test_german_office_csv_round_trip(tmp_path, rows, encoding):
+    """; separator, decimal comma, thousands dots, German headers and dates, either encoding."""
+    import csv
+    import io
+
+    def german(x: float) -> str:
+        return f"{x:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";")
+    w.writerow(["ID", "Datum", "Uhrzeit", "Kategorie", "Quelle", "Beschreibung", "Rechtswert", "Hochwert"])
+    for i, (text, x, y, cat) in enumerate(rows):
+        w.writerow([f"G{i}", "24.12.2025", "23:05", cat, "Polizei", text, german(x), german(y)])
+    path = tmp_path / "g.csv"
+    path.write_bytes(buf.getvalue().encode(encoding))
+    frame, summary = check(path, "incidents")
+    assert summary.rows == len(rows) and summary.crs == "EPSG:25833"
+    back = frame.to_crs(25833)
+    for (text, x, y, _), gx, gy in zip(rows, back.geometry.x, back.geometry.y):
+        assert abs(gx - round(x, 2)) < 0.01 and abs(gy - round(y, 2)) < 0.01
+    assert set(frame["category"]) <= {"drugs", "verbal_violence"}
+    assert [("" if v is None or v != v else v) for v in frame["description"]] == [t for t, *_ in rows]

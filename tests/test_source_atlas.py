@@ -248,6 +248,7 @@ Nr. Stadtteil Straftaten insgesamt HZ Leben Sexual Rohheit einf. Diebstahl schw.
 12 Glösa-Draisdorf 85 0,4 2.367 – 3 12 6 23 21 18 2
 26\tKleinolbersdorf-Altenhain 43 0,2 2.003 - - 10 6 4 5 17 1
 Stadt Chemnitz insgesamt 5.332 100,0 8.478 2 76 925 1.287 421 1.111 1.057 453
+00 Stadt Chemnitz 5.332 100,0 8.478 2 76 925 1.287 421 1.111 1.057 453
 ¹ Häufigkeitszahl: Fälle je 100.000 Einwohner
 """
 
