@@ -26,12 +26,14 @@ def test_kill_during_import_keeps_previous_store(tmp_path, city):
         [sys.executable, "-m", "loaders", "--db", str(db), "import", "incidents", str(big), "--replace"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    size = db.stat().st_size
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.name.endswith(".tmp.gpkg") for p in tmp_path.iterdir()):
-            time.sleep(0.3)  # let it write for a moment
+        # kill once the writer's copy has grown past the original: new rows are being written
+        copies = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp.gpkg")]
+        if any(p.exists() and p.stat().st_size > size for p in copies):
             break
-        time.sleep(0.02)
+        time.sleep(0.01)
     assert proc.poll() is None, "the import finished before it could be interrupted"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

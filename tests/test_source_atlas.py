@@ -469,14 +469,15 @@ def test_registry_lists_the_source():
     assert sources["crime_stats"].default_url == atlas.ATLAS_URL
 
 
-def test_run_stores_the_layer_and_merge_keeps_years(tmp_path, monkeypatch, facts, pdf_bytes):
+def test_run_stores_the_layer_and_keeps_other_years(tmp_path, monkeypatch, facts, pdf_bytes):
     monkeypatch.setattr(loaders.sources, "registry", lambda: {s.name: s for s in atlas.SOURCES})
+    assert atlas.SOURCES[0].merge is atlas.merge_years
     store = GeoPackageStore(tmp_path / "atlas.gpkg")
     older = facts.copy()
     older["crime_total_cases"] -= older["other_stgb_cases"]
     older["other_stgb_cases"] = 0
     csv_2024 = german_csv(older).encode("cp1252")
-    files = {PDF_PATH: pdf_bytes, "/kriminalitaetsatlas_2024.csv": csv_2024}
+    files = {PDF_PATH: pdf_bytes, "/kriminalitaetsatlas_2024.csv": csv_2024, "/stand.csv": csv_2024}
     with serve_bytes(files) as base:
         source, n = loaders.sources.run(store, "crime_stats", base + PDF_PATH)
         assert n == 39 and source.layer == "crime_stats"
@@ -484,16 +485,23 @@ def test_run_stores_the_layer_and_merge_keeps_years(tmp_path, monkeypatch, facts
         assert len(stored) == 39 and set(stored["year"]) == {2025}
         assert "Kriminalitätsatlas" in store.sources().set_index("layer").loc["crime_stats", "source"]
 
-        new = atlas.fetch_crime_stats(base + "/kriminalitaetsatlas_2024.csv")
-        store.write({"crime_stats": atlas.merge_years(store.read("crime_stats"), new)},
-                    Provenance(source=source.description, licence=source.licence))
+        _, n = loaders.sources.run(store, "crime_stats", base + "/kriminalitaetsatlas_2024.csv")
+        assert n == 78
         stored = store.read("crime_stats")
-        assert len(stored) == 78
         by_year = stored.groupby("year")["crime_total_cases"].sum()
         assert by_year[2025] == facts["crime_total_cases"].sum()
         assert by_year[2024] == older["crime_total_cases"].sum()
+        schema.validated("crime_stats", stored)
 
-        # fetching 2025 again replaces the 2025 rows only
-        again = atlas.fetch_crime_stats(base + PDF_PATH)
-        merged = atlas.merge_years(store.read("crime_stats"), again)
-    assert len(merged) == 78 and merged.groupby("year").size().to_dict() == {2024: 39, 2025: 39}
+        # fetching 2025 again replaces the 2025 rows only; the year can be given when the URL lacks it
+        _, n = loaders.sources.run(store, "crime_stats", base + PDF_PATH)
+        _, n = loaders.sources.run(store, "crime_stats", base + "/stand.csv", year=2024)
+        stored = store.read("crime_stats")
+    assert n == 78 and stored.groupby("year").size().to_dict() == {2024: 39, 2025: 39}
+    assert stored.groupby("year")["crime_total_cases"].sum().to_dict() == by_year.to_dict()
+
+    # the merge on its own, outside ``run``
+    merged = atlas.merge_years(store.read("crime_stats"), atlas.parse_atlas_pdf(pdf_bytes, 2023))
+    assert merged.groupby("year").size().to_dict() == {2023: 39, 2024: 39, 2025: 39}
+    store.write({"crime_stats": merged}, Provenance(source=source.description, licence=source.licence))
+    assert len(store.read("crime_stats")) == 117

@@ -35,7 +35,7 @@ CSV
     column                    accepted headers
     ========================  ==============================================================
     code                      code, Nr, Nr., Nummer, Schlüssel, Stadtteilschlüssel,
-                              Stadtteilnummer, Stadtteil-Nr, Stadtteilnr, Kennziffer
+                              Stadtteilnummer, Stadtteil-Nr, Stadtteilnr, STT-Nr, Kennziffer
     name (optional)           name, Stadtteil, Stadtteilname, Bezeichnung
     crime_total_cases         crime_total_cases, Straftaten insgesamt, Straftaten,
                               Fälle, Fälle insgesamt, erfasste Fälle, Gesamt, insgesamt
@@ -68,7 +68,8 @@ missing (<NA>) where the rate is 0 or absent. A rate printed as '-' for a
 district with cases is read as "not computed" (NaN), not as 0.
 
 Several years side by side: ``fetch_crime_stats`` returns one year only and does
-not touch the store; ``merge_years`` combines it with the stored layer.
+not touch the store; ``merge_years`` combines it with the stored layer (it is the
+source's ``merge`` hook, so ``loaders.sources.run`` keeps the other years).
 """
 
 from __future__ import annotations
@@ -450,7 +451,9 @@ def parse_atlas_csv(data: bytes, year: int) -> pd.DataFrame:
             break
     if not found:
         accepted = "; ".join(f"{field}: {', '.join(a)}" for field, a in _ALIASES.items())
-        raise SourceFormatError(f"CSV: no header row with a district code and a case column found (accepted: {accepted})")
+        raise SourceFormatError(
+            f"CSV: no header row with a district code and a case column found (accepted: {accepted})"
+        )
     header_index, fields = found
     missing = [f for f in _REQUIRED if f not in fields]
     if missing:
@@ -632,5 +635,6 @@ SOURCES = [
         licence=LICENCE,
         description="Polizei Sachsen Kriminalitätsatlas",
         fetch=fetch_crime_stats,
+        merge=merge_years,  # ``run`` keeps the stored rows of other years
     )
 ]
