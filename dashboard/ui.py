@@ -41,7 +41,7 @@ def language() -> str:
     """The UI language, from the sidebar selector (seeded from ?lang=)."""
     if "lang" not in st.session_state:
         st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "de"
-    lang = st.sidebar.segmented_control(
+    st.sidebar.segmented_control(
         "Sprache / Language",
         LANGS,
         format_func=lambda code: {"de": "Deutsch", "en": "English"}[code],

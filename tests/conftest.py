@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -70,3 +72,18 @@ def city() -> dict[str, pd.DataFrame]:
                           "crime_total_rate": [5000.0, 1000.0]})
     return {"districts": districts, "green_spaces": green, "patrols": patrols, "incidents": incidents,
             "meeting_points": meeting, "facilities": facilities, "crime_stats": crime}
+
+
+def digest(path) -> str:
+    """Fingerprint of a file, to show that a store stayed byte for byte the same."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def db(tmp_path, city):
+    """A GeoPackage store holding the synthetic city."""
+    from loaders.store import GeoPackageStore, Provenance
+
+    path = tmp_path / "atlas.gpkg"
+    GeoPackageStore(path).write(city, Provenance("test", "CC0"))
+    return path

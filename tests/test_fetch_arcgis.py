@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
-import pytest
 from shapely.geometry import Point, box, mapping
 
 from loaders.__main__ import main
+from tests.conftest import digest
 from loaders.sources import arcgis
-from loaders.store import GeoPackageStore, Provenance
+from loaders.store import GeoPackageStore
 from tests.httpserver import closed_port_url, serve
 
 
@@ -45,17 +44,6 @@ def paged(features, page_limit=10):
         return 200, "application/geo+json", json.dumps(doc).encode()
 
     return handler
-
-
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def db(tmp_path, city):
-    path = tmp_path / "atlas.gpkg"
-    GeoPackageStore(path).write(city, Provenance("test", "CC0"))
-    return path
 
 
 def test_districts_are_paged_and_replace_the_layer(db, capsys):

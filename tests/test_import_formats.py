@@ -6,21 +6,13 @@ import json
 import zipfile
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
 from loaders import schema
 from loaders.__main__ import main
 from loaders.importer import ImportFailed, check, infer_crs
-from loaders.store import GeoPackageStore, Provenance
-
-
-@pytest.fixture
-def db(tmp_path, city):
-    path = tmp_path / "atlas.gpkg"
-    GeoPackageStore(path).write(city, Provenance("test", "CC0"))
-    return path
+from loaders.store import GeoPackageStore
 
 
 def test_german_office_export_cp1252_semicolon_decimal_comma(tmp_path):

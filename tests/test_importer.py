@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loaders.__main__ import main
+from tests.conftest import digest
 from loaders.importer import ImportFailed, check
 from loaders.store import GeoPackageStore
 
@@ -22,19 +22,6 @@ def write(tmp_path, name, text, mode="w"):
         path.write_bytes(text)
     else:
         path.write_text(text, encoding="utf-8")
-    return path
-
-
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def db(tmp_path, city):
-    from loaders.store import Provenance
-
-    path = tmp_path / "atlas.gpkg"
-    GeoPackageStore(path).write(city, Provenance("test", "CC0"))
     return path
 
 
