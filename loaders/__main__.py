@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write the generated demo dataset (replaces every layer)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--incidents", type=int, default=20_000)
+    demo.add_argument("--shifts", type=int, default=400, help="patrol shifts (about 540 GPS points each)")
 
     imp = sub.add_parser("import", help="import a file (GeoJSON, GeoPackage, zipped Shapefile, GPX, CSV) into a layer")
     imp.add_argument("layer", choices=sorted(schema.SPECS))
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         from loaders import demo as demo_data
 
         t0 = time.perf_counter()
-        counts = demo_data.write_demo(store, seed=args.seed, n_incidents=args.incidents)
+        counts = demo_data.write_demo(store, seed=args.seed, n_incidents=args.incidents, n_shifts=args.shifts)
         took = time.perf_counter() - t0
         summary = ", ".join(f"{layer} {n}" for layer, n in counts.items())
         print(f"Demo data written to {store.location} in {took:.1f} s: {summary}")

@@ -102,3 +102,23 @@ def test_coverage_share_in_unit_interval_and_monotone_in_reach(reach, extra, xs)
     large = coverage.covered_share(areas, coverage.coverage_union(coverage.footprints(patrols, {"foot": reach + extra})))
     assert np.all((small >= 0) & (small <= 1))
     assert np.all(large >= small - 1e-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    seed=st.integers(0, 10_000),
+)
+def test_track_pieces_cover_the_track_exactly(n, seed):
+    """Splitting a track into short runs keeps every segment once, in order."""
+    rng = np.random.default_rng(seed)
+    xy = np.cumsum(rng.normal(0, 30, size=(n, 2)), axis=0) + [356_000, 5_632_000]
+    track = shapely.LineString(xy)
+    point = shapely.Point(356_000, 5_632_000)
+    pieces, owner = coverage._pieces(np.array([track, point], dtype=object))
+    lines = pieces[owner == 0]
+    assert abs(sum(p.length for p in lines) - track.length) < 1e-6
+    assert all(shapely.get_num_coordinates(p) <= coverage.CHUNK_VERTICES + 1 for p in lines)
+    joined = np.concatenate([shapely.get_coordinates(p)[:-1] for p in lines] + [xy[-1:]])
+    assert np.allclose(joined, xy)
+    assert list(pieces[owner == 1]) == [point]
