@@ -142,4 +142,4 @@ def test_language_switch_keeps_the_view_and_goes_into_the_link(app_url):
         page.get_by_text("English").click()
         page.get_by_text("Prevention Atlas Chemnitz").wait_for(timeout=30_000)
         wait_until(lambda: "lang=en" in page.url and "h=20-4" in page.url, what="the link to carry the language")
-        assert "across midnight" in page.locator('[data-testid="stSidebar"]').inner_text()
+        wait_until(lambda: "across midnight" in page.locator('[data-testid="stSidebar"]').inner_text(), what="English filters")
