@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata import coverage, domain, figures
+from geodata import coverage, domain, figures, gaps
 from geodata.timewindow import TimeWindow, local_parts, moments_in_window, shifts_in_window
 
 
@@ -46,6 +46,7 @@ class Prepared:
     crime_stats: pd.DataFrame
     footprints: gpd.GeoDataFrame  # EPSG:25833, aligned with patrols
     green_by_district: gpd.GeoDataFrame  # EPSG:25833, aligned with districts
+    gaps: gaps.GapIndex  # which shift could cover which incident, shift hours, …
 
     @property
     def date_range(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -59,15 +60,21 @@ class Prepared:
 @dataclass
 class Result:
     selection: Selection
-    incidents: gpd.GeoDataFrame  # the selected incidents
-    active_shifts: np.ndarray  # boolean mask over patrols
+    incidents: gpd.GeoDataFrame  # the selected incidents, + covered (bool)
+    active_shifts: np.ndarray  # boolean mask over patrols: on duty in the window, unit and mode
     covered: object  # shapely geometry, EPSG:25833
-    districts: gpd.GeoDataFrame  # district figures (all districts)
+    districts: gpd.GeoDataFrame  # district figures and gap ranking (all districts)
     green_spaces: gpd.GeoDataFrame  # + coverage_share
     district_codes: tuple[str, ...]  # the districts in scope
+    shift_ok: np.ndarray  # boolean mask over patrols: unit and mode only (for covered incidents)
+    incident_mask: np.ndarray  # boolean mask over all incidents: the selection
 
 
-def prepare(frames: Mapping[str, pd.DataFrame], reach: Mapping[str, float] | None = None) -> Prepared:
+def prepare(
+    frames: Mapping[str, pd.DataFrame],
+    reach: Mapping[str, float] | None = None,
+    tolerance_min: int = gaps.DEFAULT_TOLERANCE_MIN,
+) -> Prepared:
     districts = frames["districts"].reset_index(drop=True)
     incidents = figures.assign_district(frames["incidents"].reset_index(drop=True), districts)
     parts = local_parts(incidents["occurred_at"]) if len(incidents) else pd.DataFrame(
@@ -76,6 +83,7 @@ def prepare(frames: Mapping[str, pd.DataFrame], reach: Mapping[str, float] | Non
     incidents = pd.concat([incidents, parts], axis=1)
     patrols = frames["patrols"].reset_index(drop=True)
     green = frames["green_spaces"].reset_index(drop=True)
+    prints = coverage.footprints(patrols, reach) if len(patrols) else gpd.GeoDataFrame(geometry=[], crs=domain.METRIC_CRS)
     return Prepared(
         districts=districts,
         green_spaces=green,
@@ -84,8 +92,9 @@ def prepare(frames: Mapping[str, pd.DataFrame], reach: Mapping[str, float] | Non
         meeting_points=figures.assign_district(frames["meeting_points"].reset_index(drop=True), districts),
         facilities=figures.assign_district(frames["facilities"].reset_index(drop=True), districts),
         crime_stats=frames["crime_stats"],
-        footprints=coverage.footprints(patrols, reach) if len(patrols) else gpd.GeoDataFrame(geometry=[], crs=domain.METRIC_CRS),
+        footprints=prints,
         green_by_district=figures.green_by_district(green, districts),
+        gaps=gaps.build_index(incidents, patrols, prints, districts, green, tolerance_min),
     )
 
 
@@ -112,11 +121,10 @@ def incident_mask(prep: Prepared, sel: Selection, codes: tuple[str, ...]) -> np.
     return mask
 
 
-def shift_mask(prep: Prepared, sel: Selection) -> np.ndarray:
+def unit_mask(prep: Prepared, sel: Selection) -> np.ndarray:
+    """Shifts of the selected units and modes, at any time."""
     p = prep.patrols
-    if not len(p):
-        return np.zeros(0, dtype=bool)
-    mask = shifts_in_window(p["start"], p["end"], sel.window)
+    mask = np.ones(len(p), dtype=bool)
     if sel.units:
         mask &= p["unit"].isin(sel.units).to_numpy()
     if sel.modes:
@@ -124,9 +132,20 @@ def shift_mask(prep: Prepared, sel: Selection) -> np.ndarray:
     return mask
 
 
+def shift_mask(prep: Prepared, sel: Selection) -> np.ndarray:
+    p = prep.patrols
+    if not len(p):
+        return np.zeros(0, dtype=bool)
+    mask = shifts_in_window(p["start"], p["end"], sel.window) & unit_mask(prep, sel)
+    return mask
+
+
 def analyse(prep: Prepared, sel: Selection) -> Result:
     codes = districts_in_scope(prep, sel)
-    inc = prep.incidents[incident_mask(prep, sel, codes)]
+    selected = incident_mask(prep, sel, codes)
+    shift_ok = unit_mask(prep, sel)
+    covered_all = gaps.covered_flags(prep.gaps, len(prep.incidents), shift_ok)
+    inc = prep.incidents[selected].assign(covered=covered_all[selected])
     active = shift_mask(prep, sel)
     covered = coverage.coverage_union(prep.footprints, active) if len(prep.footprints) else shapely.Polygon()
     table = figures.district_figures(
@@ -140,6 +159,18 @@ def analyse(prep: Prepared, sel: Selection) -> Result:
         centre=sel.centre,
     )
     table["in_scope"] = table["code"].isin(codes)
+    uncovered = inc.loc[~inc["covered"], "district"].value_counts() if len(inc) else pd.Series(dtype=int)
+    table["incidents_uncovered"] = table["code"].map(uncovered).fillna(0).astype(int)
+    table = gaps.rank_districts(table)
+    mp = prep.meeting_points
+    if len(mp) and covered is not None and not shapely.is_empty(covered):
+        xy = mp.geometry.to_crs(domain.METRIC_CRS)
+        shapely.prepare(covered)
+        mp_covered = shapely.contains_xy(covered, xy.x.to_numpy(), xy.y.to_numpy())
+    else:
+        mp_covered = np.zeros(len(mp), dtype=bool)
+    outside = mp[mp["status"].eq("active").to_numpy() & ~mp_covered] if len(mp) else mp
+    table["meeting_points_uncovered"] = table["code"].map(outside["district"].value_counts() if len(outside) else {}).fillna(0).astype(int)
     green = prep.green_spaces.copy()
     green["coverage_share"] = coverage.covered_share(green, covered) if len(green) else []
-    return Result(sel, inc, active, covered, table, green, codes)
+    return Result(sel, inc, active, covered, table, green, codes, shift_ok, selected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from geodata import analysis, domain
 from loaders.store import GeoPackageStore
 
@@ -17,6 +19,22 @@ def ensure_data(store: GeoPackageStore, seed: int = 42) -> bool:
         return True
 
 
-def load_prepared(store: GeoPackageStore) -> analysis.Prepared:
+def load_prepared(store: GeoPackageStore, reach: dict | None = None, tolerance_min: int | None = None) -> analysis.Prepared:
+    """Read every layer and do the once-per-data-version work.
+
+    ``reach`` (metres per mode) and ``tolerance_min`` default to ATLAS_REACH
+    (e.g. "foot=150,bike=250,vehicle=400") and ATLAS_COVER_MINUTES (60).
+    """
     frames = {layer: store.read(layer) for layer in (*domain.LAYERS, *domain.TABLES)}
-    return analysis.prepare(frames)
+    reach = reach or _reach_from_env()
+    tolerance = tolerance_min if tolerance_min is not None else int(os.environ.get("ATLAS_COVER_MINUTES", "60"))
+    return analysis.prepare(frames, reach=reach, tolerance_min=tolerance)
+
+
+def _reach_from_env() -> dict[str, float]:
+    out = {}
+    for item in filter(None, os.environ.get("ATLAS_REACH", "").split(",")):
+        mode, _, metres = item.partition("=")
+        if mode.strip() in domain.MODES:
+            out[mode.strip()] = float(metres)
+    return out

@@ -1,0 +1,111 @@
+"""Command line: `python -m geodata gaps ...` prints the district gap ranking.
+
+Reads the store named by ATLAS_DB (or --db). This entry point is the only
+module of ``geodata`` that touches storage; the analysis itself stays pure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from geodata import domain
+from geodata.analysis import Selection, analyse
+from geodata.timewindow import TimeWindow
+
+RANKING_COLUMNS = [
+    "rank", "code", "name", "area_km2", "population", "coverage_share", "incidents", "incidents_uncovered",
+    "gap_score", "too_small", "green_coverage_share", "meeting_points_uncovered", "is_centre",
+]
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """'22-3' → (22, 3): 22:00 to 03:00, end exclusive, wrapping midnight."""
+    try:
+        start, end = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hours must look like 22-3, not {text!r}") from None
+    if not (0 <= start <= 23 and 0 <= end <= 24):
+        raise argparse.ArgumentTypeError("hours must lie within 0..24")
+    return start, end
+
+
+def parse_reach(text: str) -> dict[str, float]:
+    """'foot=150,bike=250,vehicle=400' → reach in metres per mode."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        mode, _, metres = item.partition("=")
+        if mode not in domain.MODES:
+            raise argparse.ArgumentTypeError(f"unknown mode {mode!r}; known: {', '.join(domain.MODES)}")
+        out[mode] = float(metres)
+    return out
+
+
+def ranking(result) -> pd.DataFrame:
+    """The districts in scope, worst gap first; districts too small to rank at the end."""
+    table = result.districts[result.districts["in_scope"]]
+    table = table.assign(_r=table["rank"].astype("Float64").fillna(np.inf)).sort_values(["_r", "incidents_uncovered"], ascending=[True, False])
+    return pd.DataFrame(table[RANKING_COLUMNS]).reset_index(drop=True)
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: plain numbers, None for missing values."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
+                value = None
+            elif isinstance(value, (np.integer,)):
+                value = int(value)
+            elif isinstance(value, (np.floating,)):
+                value = float(value)
+            elif isinstance(value, np.bool_):
+                value = bool(value)
+            clean[key] = round(value, 4) if isinstance(value, float) else value
+        out.append(clean)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m geodata", description="Gap analysis of the Präventionsatlas store.")
+    parser.add_argument("--db", help="store location (default: $ATLAS_DB or data/atlas.gpkg)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gaps = sub.add_parser("gaps", help="print the district ranking by gap score (uncovered incidents per 1,000 inhabitants)")
+    gaps.add_argument("--outside-centre", action="store_true", help="leave out the centre district")
+    gaps.add_argument("--centre", default=os.environ.get("ATLAS_CENTRE", domain.DEFAULT_CENTRE_DISTRICT))
+    gaps.add_argument("--from", dest="date_from", type=date.fromisoformat, help="first day (YYYY-MM-DD)")
+    gaps.add_argument("--to", dest="date_to", type=date.fromisoformat, help="last day, inclusive (YYYY-MM-DD)")
+    gaps.add_argument("--hours", type=parse_hours, default=(0, 24), help="e.g. 22-3: 22:00 to 03:00 (end exclusive)")
+    gaps.add_argument("--reach", type=parse_reach, default={}, help="e.g. foot=150,bike=250,vehicle=400 (metres)")
+    gaps.add_argument("--tolerance", type=int, default=60, help="minutes around an incident a shift still covers it")
+    gaps.add_argument("--format", choices=("json", "csv"), default="json")
+    args = parser.parse_args(argv)
+
+    from loaders.bootstrap import load_prepared
+    from loaders.store import open_store
+
+    store = open_store(args.db)
+    if not store.layers():
+        print(f"the store {store.location} holds no data; run `python -m loaders demo` or import data first", file=sys.stderr)
+        return 2
+    prep = load_prepared(store, reach=args.reach, tolerance_min=args.tolerance)
+    window = TimeWindow(date_from=args.date_from, date_to=args.date_to, hours=args.hours)
+    result = analyse(prep, Selection(window=window, outside_centre=args.outside_centre, centre=args.centre))
+    table = ranking(result)
+    if args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+    else:
+        json.dump(records(table), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

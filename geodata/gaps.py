@@ -1,0 +1,252 @@
+"""Gap analysis: where incidents happen and nobody patrols.
+
+Definitions (also in the README and the app's help):
+
+- An incident is *covered* when it lies in the footprint of a shift that was on
+  duty within ±``tolerance`` minutes (default 60) of its time; otherwise it is
+  *uncovered*.
+- *Patrol presence*: patrol-hours per district and hour of the week (168
+  slots). A shift contributes the part of each clock hour it is on duty,
+  spread over the districts its footprint touches in proportion to the
+  footprint's area in each (of the part inside the city).
+- *Gap score* of a district: uncovered incidents per 1,000 inhabitants. Counts
+  stand beside every rate; districts with fewer than 5 uncovered incidents are
+  flagged as too small to rank.
+
+The expensive parts (which shift could cover which incident, shift hours,
+footprint shares per district, incidents in green spaces) are computed once
+per data version by ``build_index``; everything after a filter change works on
+those arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodata.domain import METRIC_CRS
+from geodata.timewindow import TimeWindow, local_parts, moments_in_window
+
+DEFAULT_TOLERANCE_MIN = 60
+SMALL_COUNT = 5
+NEAR_M = 300.0
+YOUTH_KINDS = ("youth_club", "school_social_work", "counselling", "youth_vocational")
+
+
+@dataclass
+class GapIndex:
+    """Per data version: the arrays the gap analysis works on."""
+
+    pair_incident: np.ndarray  # (incident, shift) pairs: the shift could cover the incident
+    pair_shift: np.ndarray
+    slot_shift: np.ndarray  # one row per shift and local clock hour on duty
+    slot_parts: pd.DataFrame  # day, hour, weekday of each slot
+    slot_hours: np.ndarray  # share of the hour on duty
+    weight_shift: np.ndarray  # footprint share of a shift in a district
+    weight_district: np.ndarray  # district position
+    weight_value: np.ndarray
+    green_incident: np.ndarray  # (incident, green space) pairs
+    green_space: np.ndarray
+    tolerance_min: int
+
+
+def _metric_xy(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    metric = points.geometry.to_crs(METRIC_CRS)
+    return metric.x.to_numpy(), metric.y.to_numpy()
+
+
+def _ms(times: pd.Series) -> np.ndarray:
+    """UTC timestamps as integer milliseconds."""
+    return pd.DatetimeIndex(times).as_unit("ms").asi8
+
+
+def cover_pairs(incidents: gpd.GeoDataFrame, patrols: pd.DataFrame, footprints: gpd.GeoDataFrame, tolerance_min: int = DEFAULT_TOLERANCE_MIN):
+    """All (incident, shift) pairs where the shift's footprint holds the incident and
+    the shift was on duty within ±tolerance of the incident's time."""
+    if not len(incidents) or not len(patrols):
+        return np.zeros(0, int), np.zeros(0, int)
+    t = _ms(incidents["occurred_at"])
+    order = np.argsort(t, kind="stable")
+    t_sorted = t[order]
+    tol = tolerance_min * 60_000
+    start = _ms(patrols["start"]) - tol
+    end = _ms(patrols["end"]) + tol
+    lo = np.searchsorted(t_sorted, start, side="left")
+    hi = np.searchsorted(t_sorted, end, side="right")
+    n = hi - lo
+    shift = np.repeat(np.arange(len(patrols)), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    inc = order[np.repeat(lo, n) + offset]
+    if len(inc) == 0:
+        return inc, shift
+    x, y = _metric_xy(incidents)
+    geoms = footprints.geometry.to_numpy()
+    shapely.prepare(geoms)
+    inside = shapely.contains_xy(geoms[shift], x[inc], y[inc]) | shapely.intersects_xy(geoms[shift], x[inc], y[inc])
+    return inc[inside], shift[inside]
+
+
+def shift_slots(patrols: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """Each shift's local clock hours with the share of each hour it is on duty."""
+    if not len(patrols):
+        return np.zeros(0, int), pd.DataFrame({"day": [], "hour": [], "weekday": []}), np.zeros(0)
+    start = pd.DatetimeIndex(patrols["start"])
+    end = pd.DatetimeIndex(patrols["end"])
+    first = start.floor("h")
+    n = np.maximum(1, np.ceil(np.asarray((end - first) / pd.Timedelta(hours=1), dtype=float)).astype(int))
+    n = np.minimum(n, 24 * 31)
+    shift = np.repeat(np.arange(len(patrols)), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    slot_start = first[shift] + pd.to_timedelta(offset, unit="h")
+    ns = lambda index: index.as_unit("ns").asi8  # noqa: E731
+    on = np.minimum(ns(slot_start) + 3_600_000_000_000, ns(end)[shift]) - np.maximum(ns(slot_start), ns(start)[shift])
+    hours = np.clip(on / 3.6e12, 0.0, 1.0)
+    parts = local_parts(pd.Series(slot_start))
+    return shift, parts.reset_index(drop=True), hours
+
+
+def district_weights(footprints: gpd.GeoDataFrame, districts: gpd.GeoDataFrame):
+    """Share of each footprint's area in each district (sparse: shift, district, share)."""
+    if not len(footprints) or not len(districts):
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    fp = footprints.geometry.to_numpy()
+    dist = districts.to_crs(METRIC_CRS).geometry.to_numpy()
+    tree = shapely.STRtree(dist)
+    s, d = tree.query(fp, predicate="intersects")
+    area = shapely.area(shapely.intersection(fp[s], dist[d]))
+    # shares of the part inside the districts: a shift at the city edge still counts in full
+    total = np.bincount(s, weights=area, minlength=len(fp))[s]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, area / total, 0.0)
+    keep = share > 0
+    return s[keep], d[keep], share[keep]
+
+
+def green_pairs(incidents: gpd.GeoDataFrame, green: gpd.GeoDataFrame):
+    if not len(incidents) or not len(green):
+        return np.zeros(0, int), np.zeros(0, int)
+    tree = shapely.STRtree(green.geometry.to_numpy())
+    inc, g = tree.query(incidents.geometry.to_numpy(), predicate="intersects")
+    return inc, g
+
+
+def build_index(incidents, patrols, footprints, districts, green, tolerance_min: int = DEFAULT_TOLERANCE_MIN) -> GapIndex:
+    pi, ps = cover_pairs(incidents, patrols, footprints, tolerance_min)
+    slot_shift, slot_parts, slot_hours = shift_slots(patrols)
+    ws, wd, wv = district_weights(footprints, districts)
+    gi, gg = green_pairs(incidents, green)
+    return GapIndex(pi, ps, slot_shift, slot_parts, slot_hours, ws, wd, wv, gi, gg, tolerance_min)
+
+
+# -- after a filter change ---------------------------------------------------
+
+def covered_flags(index: GapIndex, n_incidents: int, shift_ok: np.ndarray) -> np.ndarray:
+    """Which incidents (all of them, by position) are covered by an allowed shift."""
+    covered = np.zeros(n_incidents, dtype=bool)
+    if len(index.pair_incident):
+        ok = np.asarray(shift_ok, dtype=bool)[index.pair_shift]
+        covered[index.pair_incident[ok]] = True
+    return covered
+
+
+def presence(index: GapIndex, shift_ok: np.ndarray, window: TimeWindow, n_districts: int) -> np.ndarray:
+    """Patrol-hours per district and hour of the week: array (districts, 7, 24)."""
+    out = np.zeros((n_districts, 7 * 24))
+    if not len(index.slot_shift) or not len(index.weight_shift):
+        return out.reshape(n_districts, 7, 24)
+    in_window = moments_in_window(index.slot_parts, window) & np.asarray(shift_ok, dtype=bool)[index.slot_shift]
+    slot_of_week = (index.slot_parts["weekday"].to_numpy().astype(int) * 24 + index.slot_parts["hour"].to_numpy())[in_window]
+    hours = index.slot_hours[in_window]
+    shifts = index.slot_shift[in_window]
+    # per shift: patrol-hours per slot of the week (sparse), then spread over its districts
+    n_shifts = int(max(index.slot_shift.max(), index.weight_shift.max())) + 1
+    per_shift = np.zeros((n_shifts, 168))
+    np.add.at(per_shift, (shifts, slot_of_week), hours)
+    np.add.at(out, index.weight_district, per_shift[index.weight_shift] * index.weight_value[:, None])
+    return out.reshape(n_districts, 7, 24)
+
+
+def incidents_by_week(incidents: pd.DataFrame) -> np.ndarray:
+    """Incidents per weekday and hour: array (7, 24); needs ``weekday`` and ``hour`` columns."""
+    out = np.zeros(7 * 24, dtype=int)
+    if len(incidents):
+        np.add.at(out, incidents["weekday"].to_numpy().astype(int) * 24 + incidents["hour"].to_numpy().astype(int), 1)
+    return out.reshape(7, 24)
+
+
+def rank_districts(table: pd.DataFrame) -> pd.DataFrame:
+    """Add gap_score, too_small and rank (1 = worst gap) to a district table.
+
+    Needs columns population, incidents_uncovered, in_scope. Only districts in
+    scope with at least SMALL_COUNT uncovered incidents get a rank.
+    """
+    out = table.copy()
+    pop = pd.to_numeric(out["population"], errors="coerce")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["gap_score"] = np.where(pop > 0, out["incidents_uncovered"] / pop * 1000, np.nan)
+    out["too_small"] = out["incidents_uncovered"] < SMALL_COUNT
+    rankable = out["in_scope"] & ~out["too_small"] & out["gap_score"].notna()
+    order = out[rankable].sort_values(["gap_score", "incidents_uncovered"], ascending=False).index
+    out["rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    out.loc[order, "rank"] = np.arange(1, len(order) + 1)
+    return out
+
+
+def green_ranking(green: gpd.GeoDataFrame, index: GapIndex, selected: np.ndarray, covered: np.ndarray) -> gpd.GeoDataFrame:
+    """Green spaces with incidents and uncovered incidents inside, worst first.
+
+    ``selected`` and ``covered`` are boolean arrays over all incidents.
+    """
+    out = green.copy()
+    n = len(out)
+    use = selected[index.green_incident] if len(index.green_incident) else np.zeros(0, bool)
+    g = index.green_space[use]
+    inc = index.green_incident[use]
+    out["incidents"] = np.bincount(g, minlength=n)
+    out["incidents_uncovered"] = np.bincount(g[~covered[inc]], minlength=n)
+    out["area_ha"] = out.to_crs(METRIC_CRS).area.to_numpy() / 1e4
+    return out.sort_values(["incidents_uncovered", "incidents"], ascending=False)
+
+
+def meeting_point_report(meeting: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, covered) -> gpd.GeoDataFrame:
+    """Per meeting point: nearest youth facility and school (m), covered now, incidents within 300 m."""
+    out = meeting.copy()
+    if not len(out):
+        for col in ("youth_facility", "youth_facility_m", "school_m", "covered", "incidents_300m"):
+            out[col] = []
+        return out
+    pts = out.geometry.to_crs(METRIC_CRS).to_numpy()
+    fac = facilities.to_crs(METRIC_CRS) if len(facilities) else facilities
+    for col, kinds in (("youth_facility_m", YOUTH_KINDS), ("school_m", ("school",))):
+        sel = fac[fac["kind"].isin(kinds)] if len(fac) else fac
+        if len(sel):
+            tree = shapely.STRtree(sel.geometry.to_numpy())
+            (i, j), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+            values = np.full(len(pts), np.nan)
+            values[i] = dist
+            out[col] = values
+            if col == "youth_facility_m":
+                names = np.full(len(pts), None, dtype=object)
+                names[i] = sel["name"].to_numpy()[j]
+                out["youth_facility"] = names
+        else:
+            out[col] = np.nan
+            if col == "youth_facility_m":
+                out["youth_facility"] = None
+    if covered is not None and not shapely.is_empty(covered):
+        shapely.prepare(covered)
+        out["covered"] = shapely.contains_xy(covered, shapely.get_x(pts), shapely.get_y(pts))
+    else:
+        out["covered"] = False
+    if len(incidents):
+        x, y = _metric_xy(incidents)
+        tree = shapely.STRtree(shapely.points(x, y))
+        i, _ = tree.query(pts, predicate="dwithin", distance=NEAR_M)
+        out["incidents_300m"] = np.bincount(i, minlength=len(pts))
+    else:
+        out["incidents_300m"] = 0
+    return out

@@ -1,0 +1,196 @@
+"""Gap analysis with planted truth: synthetic cities whose right answers are known."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point
+
+from geodata import domain, gaps
+from geodata.__main__ import main as geodata_main
+from geodata.analysis import Selection, analyse, prepare
+from geodata.timewindow import TimeWindow
+from loaders.store import GeoPackageStore, Provenance
+from tests.conftest import X0, Y0, metric_box, to_store
+
+TZ = domain.LOCAL_TZ
+MONDAY = pd.Timestamp("2025-06-02", tz=TZ)
+
+
+def at(day: int, hour: float) -> pd.Timestamp:
+    return (MONDAY + pd.Timedelta(days=day) + pd.Timedelta(hours=hour)).tz_convert("UTC")
+
+
+def make_city(shifts, incidents):
+    """Three 1 km² districts in a row: A (01, Zentrum), B (02), C (03), 1,000 inhabitants each.
+
+    shifts: list of (id, mode, start, end, geometry in EPSG:25833 offsets)
+    incidents: list of (id, time, x, y) with x, y offsets in metres
+    """
+    districts = to_store(gpd.GeoDataFrame(
+        {"code": ["01", "02", "03"], "name": ["Zentrum", "Nord", "Ost"], "population": [1000.0, 1000.0, 1000.0]},
+        geometry=[metric_box(0, 0, 1000, 1000), metric_box(1000, 0, 1000, 1000), metric_box(2000, 0, 1000, 1000)],
+    ))
+    patrols = to_store(gpd.GeoDataFrame(
+        {"shift_id": [s[0] for s in shifts], "unit": ["ordnungsdienst"] * len(shifts), "mode": [s[1] for s in shifts],
+         "start": [s[2] for s in shifts], "end": [s[3] for s in shifts]},
+        geometry=[s[4] for s in shifts],
+    )) if shifts else gpd.GeoDataFrame({"shift_id": [], "unit": [], "mode": [], "start": pd.Series([], dtype="datetime64[ms, UTC]"), "end": pd.Series([], dtype="datetime64[ms, UTC]")}, geometry=[], crs=4326)
+    inc = to_store(gpd.GeoDataFrame(
+        {"id": [i[0] for i in incidents], "occurred_at": [i[1] for i in incidents], "category": "verbal_violence",
+         "source": "police", "description": None},
+        geometry=[Point(X0 + i[2], Y0 + i[3]) for i in incidents],
+    ))
+    green = to_store(gpd.GeoDataFrame({"name": ["Park A", "Wald B"], "kind": ["park", "forest"]},
+                                      geometry=[metric_box(300, 300, 400, 400), metric_box(1300, 300, 400, 400)]))
+    empty_points = lambda cols: gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)  # noqa: E731
+    facilities = to_store(gpd.GeoDataFrame({"id": ["F1", "S1"], "name": ["Jugendtreff", "Schule"], "kind": ["youth_club", "school"]},
+                                           geometry=[Point(X0 + 1500, Y0 + 900), Point(X0 + 2500, Y0 + 500)]))
+    meeting = to_store(gpd.GeoDataFrame(
+        {"id": ["M1", "M2"], "label": ["Treff 1 (fiktiv)", "Treff 2 (fiktiv)"], "kind": ["x", "x"], "status": ["active", "active"],
+         "last_confirmed": [at(0, 0), at(0, 0)]},
+        geometry=[Point(X0 + 1500, Y0 + 500), Point(X0 + 500, Y0 + 500)]))
+    crime = pd.DataFrame({"code": ["01"], "year": [2025], "crime_total_cases": [1], "crime_total_rate": [1.0]})
+    del empty_points
+    return {"districts": districts, "green_spaces": green, "patrols": patrols, "incidents": inc,
+            "meeting_points": meeting, "facilities": facilities, "crime_stats": crime}
+
+
+# A: a day vehicle patrol area over A's western 600 m reaches all of A (400 m reach), every day of the week
+DAY_A = [(f"D{d}", "vehicle", at(d, 8), at(d, 18), metric_box(0, 0, 600, 1000)) for d in range(7)]
+
+
+def planted():
+    incidents = []
+    for d in range(7):
+        incidents += [(f"A{d}-{k}", at(d, 9 + k), 200 + 100 * k, 500) for k in range(5)]  # A, by day: covered
+        incidents += [(f"B{d}-{k}", at(d, 21 + k * 0.5), 1200 + 100 * k, 400) for k in range(6)]  # B, evenings: never patrolled
+    return make_city(DAY_A, incidents)
+
+
+def table(result):
+    return result.districts.set_index("code")
+
+
+def test_unpatrolled_district_with_many_incidents_ranks_first():
+    res = table(analyse(prepare(planted()), Selection()))
+    assert res.loc["02", "rank"] == 1
+    assert res.loc["02", "incidents_uncovered"] == 42 and res.loc["02", "gap_score"] == 42.0
+    assert pd.isna(res.loc["03", "rank"]) and res.loc["03", "incidents"] == 0 and res.loc["03", "too_small"]
+
+
+def test_fully_patrolled_district_by_day():
+    res = table(analyse(prepare(planted()), Selection(window=TimeWindow(hours=(8, 18)))))
+    assert res.loc["01", "coverage_share"] >= 0.99
+    assert res.loc["01", "incidents"] == 35 and res.loc["01", "incidents_uncovered"] == 0
+    assert pd.isna(res.loc["01", "rank"])  # nothing uncovered: not ranked
+
+
+def test_night_shifts_count_only_at_night():
+    city = make_city(
+        [("N1", "foot", at(0, 22), at(1, 2), LineString([(X0 + 2200, Y0 + 500), (X0 + 2800, Y0 + 500)]))],
+        [("C-night", at(0, 23), 2500, 500), ("C-day", at(0, 12), 2500, 500), ("C-next-day", at(1, 23), 2500, 500)],
+    )
+    prep = prepare(city)
+    day = table(analyse(prep, Selection(window=TimeWindow(hours=(8, 18)))))
+    night = analyse(prep, Selection(window=TimeWindow(hours=(22, 3))))
+    assert day.loc["03", "coverage_share"] == 0
+    assert table(night).loc["03", "coverage_share"] > 0.2
+    covered = dict(zip(night.incidents["id"], night.incidents["covered"]))
+    assert covered == {"C-night": True, "C-next-day": False}  # same place, but nobody on duty the next night
+    all_day = analyse(prep, Selection())
+    assert dict(zip(all_day.incidents["id"], all_day.incidents["covered"]))["C-day"] is np.False_ or not dict(zip(all_day.incidents["id"], all_day.incidents["covered"]))["C-day"]
+
+
+def test_windows_wrap_midnight_end_exclusive():
+    times = {"h21": at(0, 21.99), "h22": at(0, 22), "h23": at(0, 23.5), "h01": at(1, 1), "h0259": at(1, 2.99), "h03": at(1, 3)}
+    city = make_city([], [(k, v, 1500, 500) for k, v in times.items()])
+    res = analyse(prepare(city), Selection(window=TimeWindow(hours=(22, 3))))
+    assert sorted(res.incidents["id"]) == ["h01", "h0259", "h22", "h23"]
+
+
+def test_footprint_spilling_into_the_neighbour_counts_there_too():
+    # a foot patrol along the A/B border reaches 150 m into both districts
+    border = LineString([(X0 + 1000, Y0), (X0 + 1000, Y0 + 1000)])
+    city = make_city([("S1", "foot", at(0, 10), at(0, 14), border)], [("B1", at(0, 11), 1100, 500), ("B2", at(0, 11), 1300, 500)])
+    prep = prepare(city)
+    res = analyse(prep, Selection())
+    t = table(res)
+    assert 0.14 < t.loc["02", "coverage_share"] < 0.16 and 0.14 < t.loc["01", "coverage_share"] < 0.16
+    assert dict(zip(res.incidents["id"], res.incidents["covered"])) == {"B1": True, "B2": False}
+    hours = gaps.presence(prep.gaps, res.shift_ok, TimeWindow(), len(prep.districts))
+    per_district = hours.sum(axis=(1, 2))
+    assert per_district[0] == pytest.approx(2.0, rel=0.02) and per_district[1] == pytest.approx(2.0, rel=0.02)
+    assert per_district[2] == 0
+    assert hours[1, 0, 10:14].sum() == pytest.approx(2.0, rel=0.02)  # Monday 10–14 h
+
+
+def test_tolerance_of_sixty_minutes():
+    area = metric_box(2100, 100, 800, 800)
+    city = make_city(
+        [("S1", "foot", at(0, 10), at(0, 12), area)],
+        [("before50", at(0, 10 - 50 / 60), 2500, 500), ("after50", at(0, 12 + 50 / 60), 2500, 500), ("after70", at(0, 12 + 70 / 60), 2500, 500)],
+    )
+    res = analyse(prepare(city), Selection())
+    assert dict(zip(res.incidents["id"], res.incidents["covered"])) == {"before50": True, "after50": True, "after70": False}
+    strict = analyse(prepare(city, tolerance_min=0), Selection())
+    assert not strict.incidents["covered"].any()
+
+
+def test_green_spaces_and_meeting_points():
+    prep = prepare(planted())
+    res = analyse(prep, Selection())
+    ranking = gaps.green_ranking(res.green_spaces, prep.gaps, res.incident_mask, np.isin(np.arange(len(prep.incidents)), res.incidents.index[res.incidents["covered"]]))
+    assert ranking["name"].iloc[0] == "Wald B" and ranking["incidents_uncovered"].iloc[0] == 28
+    park = ranking.set_index("name").loc["Park A"]
+    assert park["incidents_uncovered"] == 0 and park["incidents"] > 0
+    report = gaps.meeting_point_report(prep.meeting_points, prep.facilities, res.incidents, res.covered).set_index("id")
+    assert report.loc["M1", "youth_facility_m"] == pytest.approx(400, abs=0.5)
+    assert report.loc["M1", "school_m"] == pytest.approx(1000, abs=0.5)
+    assert not report.loc["M1", "covered"] and report.loc["M2", "covered"]
+    assert report.loc["M1", "incidents_300m"] == 7 * 5  # B incidents at x 1300..1700 (y 400) lie within 300 m; x 1200 is 316 m away
+    assert table(res).loc["02", "meeting_points_uncovered"] == 1 and table(res).loc["01", "meeting_points_uncovered"] == 0
+
+
+def test_patrol_presence_matches_shift_hours():
+    prep = prepare(planted())
+    res = analyse(prep, Selection())
+    hours = gaps.presence(prep.gaps, res.shift_ok, TimeWindow(), len(prep.districts))
+    assert hours.sum() == pytest.approx(70.0, rel=0.01)  # 7 shifts of 10 h, footprints all inside A (and a bit of B)
+    assert hours[:, :, 0:8].sum() == 0 and hours[:, :, 18:].sum() == 0
+    weekend = gaps.presence(prep.gaps, res.shift_ok, TimeWindow(weekdays=frozenset({5, 6})), len(prep.districts))
+    assert weekend.sum() == pytest.approx(20.0, rel=0.01)
+
+
+def test_cli_prints_the_ranking(tmp_path, capsys):
+    db = tmp_path / "atlas.gpkg"
+    GeoPackageStore(db).write(planted(), Provenance("test", "CC0"))
+    assert geodata_main(["--db", str(db), "gaps", "--hours", "20-4", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    first = rows[0]
+    assert {"code", "name", "area_km2", "population", "coverage_share", "incidents", "incidents_uncovered", "gap_score", "rank"} <= set(first)
+    assert first["code"] == "02" and first["rank"] == 1 and first["incidents_uncovered"] == 42
+    assert geodata_main(["--db", str(db), "gaps", "--outside-centre", "--from", "2025-06-03", "--to", "2025-06-04", "--format", "csv"]) == 0
+    csv_out = capsys.readouterr().out.splitlines()
+    assert csv_out[0].startswith("rank,code,name") and len(csv_out) == 3  # Nord and Ost
+    assert "Zentrum" not in "\n".join(csv_out) and csv_out[1].split(",")[1] == "02"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    tol_small=st.integers(0, 90),
+    extra=st.integers(0, 120),
+    offsets=st.lists(st.floats(-5, 5), min_size=1, max_size=12),
+)
+def test_covered_incidents_only_grow_with_tolerance(tol_small, extra, offsets):
+    area = metric_box(2100, 100, 800, 800)
+    city = make_city([("S1", "foot", at(0, 10), at(0, 12), area)], [(f"I{i}", at(0, 11 + o), 2500, 500) for i, o in enumerate(offsets)])
+    small = analyse(prepare(city, tolerance_min=tol_small), Selection()).incidents["covered"].to_numpy()
+    large = analyse(prepare(city, tolerance_min=tol_small + extra), Selection()).incidents["covered"].to_numpy()
+    assert np.all(large >= small)

@@ -1,0 +1,275 @@
+"""Gi* hotspots on a synthetic 5 km x 5 km square in Chemnitz with planted truth."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geodata import domain
+from geodata.hotspots import COLUMNS, hotspots
+
+RES = 9
+# South-west corner of the study square in EPSG:25833 (lon ~12.92, lat ~50.80).
+X0, Y0 = 353_500, 5_629_500
+SIZE = 5_000
+CLUSTER = (X0 + 1_500, Y0 + 3_500)  # planted cluster centre
+ELSEWHERE = (X0 + 4_000, Y0 + 1_000)  # far from the cluster
+
+
+def to_store(geoms) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=list(geoms), crs=domain.METRIC_CRS).to_crs(domain.STORE_CRS)
+
+
+def square(x=X0, y=Y0, size=SIZE) -> gpd.GeoDataFrame:
+    return to_store([shapely.box(x, y, x + size, y + size)])
+
+
+def points(xy: np.ndarray) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": np.arange(len(xy))},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=domain.METRIC_CRS,
+    ).to_crs(domain.STORE_CRS)
+
+
+def uniform(rng, n, x=X0, y=Y0, size=SIZE) -> np.ndarray:
+    return np.column_stack([rng.uniform(x, x + size, n), rng.uniform(y, y + size, n)])
+
+
+def planted(seed=0, background=1_500, cluster=300, sd=100.0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    xy = np.vstack([uniform(rng, background), rng.normal(CLUSTER, sd, (cluster, 2))])
+    return points(xy)
+
+
+def cell_at(xy) -> str:
+    lonlat = gpd.GeoSeries([shapely.Point(xy)], crs=domain.METRIC_CRS).to_crs(domain.STORE_CRS).iloc[0]
+    return h3.latlng_to_cell(lonlat.y, lonlat.x, RES)
+
+
+def distance_m(out: gpd.GeoDataFrame, xy) -> np.ndarray:
+    return out.to_crs(domain.METRIC_CRS).centroid.distance(shapely.Point(xy)).to_numpy()
+
+
+def disk(xy, radius) -> shapely.Polygon:
+    return shapely.Point(xy).buffer(radius)
+
+
+@pytest.fixture(scope="module")
+def planted_result():
+    return hotspots(planted(), square())
+
+
+def test_planted_cluster_is_a_significant_hotspot(planted_result):
+    out = planted_result.set_index("cell")
+    core = h3.grid_disk(cell_at(CLUSTER), 1)
+    assert set(core) <= set(out.index)
+    assert (out.loc[core, "kind"] == "hot").all()
+    assert out.loc[core, "significant"].all()
+    assert (out.loc[core, "gi_z"] > 3).all()
+
+
+def test_far_away_cells_are_not_hotspots(planted_result):
+    out = planted_result
+    far = distance_m(out, CLUSTER) > 1_500
+    assert far.sum() > 100
+    assert not (out.loc[far, "kind"] == "hot").any()
+    # the background is uniform: nothing far away is significant at all
+    assert not out.loc[far, "significant"].any()
+
+
+def test_whole_area_is_covered_with_cells_including_empty_ones(planted_result):
+    out = planted_result
+    # ~25 km2 of ~0.105 km2 cells, plus cells cut by the boundary holding incidents
+    assert 230 <= len(out) <= 300
+    assert out["cell"].is_unique
+    assert (out["count"] == 0).any()
+    assert out["count"].sum() == planted().geometry.intersects(square().union_all()).sum() == 1_800
+
+
+def test_coverage_over_the_cluster_means_not_outside(planted_result):
+    covered = disk(CLUSTER, 800)
+    out = hotspots(planted(), square(), covered=covered).set_index("cell")
+    core = h3.grid_disk(cell_at(CLUSTER), 1)
+    assert (out.loc[core, "coverage_share"] == pytest.approx(1.0))
+    assert not out.loc[core, "outside_coverage"].any()
+    far = distance_m(out.reset_index(), CLUSTER) > 1_500
+    assert (out["coverage_share"].to_numpy()[far] == 0).all()
+    # same statistics as without coverage; coverage only adds the marks
+    assert out["kind"].tolist() == planted_result["kind"].tolist()
+
+
+def test_coverage_elsewhere_marks_the_cluster_outside():
+    out = hotspots(planted(), square(), covered=disk(ELSEWHERE, 800)).set_index("cell")
+    core = h3.grid_disk(cell_at(CLUSTER), 1)
+    assert (out.loc[core, "coverage_share"] == 0).all()
+    assert out.loc[core, "outside_coverage"].all()
+    assert (out.loc[out["outside_coverage"], "kind"] == "hot").all()
+    assert out.loc[cell_at(ELSEWHERE), "coverage_share"] == pytest.approx(1.0)
+
+
+def test_partly_covered_cells_follow_the_threshold():
+    # cover the cluster's core cell and about half of its neighbours' area
+    centre = cell_at(CLUSTER)
+    lat, lng = h3.cell_to_latlng(centre)
+    metric = gpd.GeoSeries([shapely.Point(lng, lat)], crs=domain.STORE_CRS).to_crs(domain.METRIC_CRS).iloc[0]
+    covered = disk((metric.x, metric.y), 300)
+    out = hotspots(planted(), square(), covered=covered).set_index("cell")
+    assert out.loc[centre, "coverage_share"] == pytest.approx(1.0)
+    ring = [c for c in h3.grid_disk(centre, 1) if c != centre]
+    shares = out.loc[ring, "coverage_share"]
+    assert ((shares > 0.2) & (shares < 0.8)).all()
+    strict = hotspots(planted(), square(), covered=covered, covered_threshold=0.9).set_index("cell")
+    lax = hotspots(planted(), square(), covered=covered, covered_threshold=0.1).set_index("cell")
+    assert strict.loc[ring, "outside_coverage"].all() and not strict.loc[centre, "outside_coverage"]
+    assert not lax.loc[ring, "outside_coverage"].any()
+
+
+def test_no_coverage_marks_every_hotspot_outside(planted_result):
+    out = planted_result
+    assert (out["coverage_share"] == 0).all()
+    assert (out["outside_coverage"] == (out["kind"] == "hot")).all()
+    out_empty = hotspots(planted(), square(), covered=shapely.Polygon())
+    assert out_empty["outside_coverage"].tolist() == out["outside_coverage"].tolist()
+
+
+@pytest.mark.parametrize("n", [40, 300, 3_000])
+def test_uniform_incidents_give_almost_no_significant_cells(n):
+    # 40 incidents over ~260 cells is the sparse case (one category, one month)
+    # where the normal approximation of Gi* would report dozens of hotspots.
+    for seed in range(3):
+        out = hotspots(points(uniform(np.random.default_rng(seed), n)), square())
+        assert len(out) > 200
+        assert out["significant"].sum() <= 0.01 * len(out), (n, seed)
+
+
+def test_an_empty_patch_in_dense_data_is_a_coldspot():
+    rng = np.random.default_rng(3)
+    xy = uniform(rng, 20_000)
+    xy = xy[np.hypot(xy[:, 0] - CLUSTER[0], xy[:, 1] - CLUSTER[1]) > 500]
+    out = hotspots(points(xy), square()).set_index("cell")
+    assert out.loc[cell_at(CLUSTER), "kind"] == "cold"
+    assert out.loc[cell_at(CLUSTER), "gi_z"] < 0
+    assert not (out["kind"] == "hot").any()
+    assert not out["outside_coverage"].any()
+
+
+def assert_empty(out):
+    assert isinstance(out, gpd.GeoDataFrame)
+    assert list(out.columns) == COLUMNS
+    assert len(out) == 0
+    assert out.crs == domain.STORE_CRS
+
+
+def test_empty_and_tiny_inputs_give_an_empty_frame():
+    empty = gpd.GeoDataFrame(geometry=[], crs=domain.STORE_CRS)
+    assert_empty(hotspots(empty, square()))
+    assert_empty(hotspots(planted().iloc[:5], square()))
+    assert_empty(hotspots(planted(), square().iloc[:0]))
+    # all incidents outside the study area
+    assert_empty(hotspots(planted(), square(x=X0 + 20_000)))
+    # one cell only: no neighbourhood to compare with
+    assert_empty(hotspots(points(np.tile(CLUSTER, (50, 1))), square(*CLUSTER, size=50)))
+
+
+def test_missing_and_non_point_geometries_are_ignored():
+    inc = planted()
+    inc.loc[0, "geometry"] = None
+    inc.loc[1, "geometry"] = shapely.Point()
+    inc.loc[2, "geometry"] = shapely.box(12.93, 50.81, 12.94, 50.82)
+    out = hotspots(inc, square())
+    assert out["count"].sum() == hotspots(planted().iloc[3:], square())["count"].sum()
+
+
+def test_output_is_wgs84_with_valid_hexagons(planted_result):
+    out = planted_result
+    assert list(out.columns) == COLUMNS
+    assert out.crs == domain.STORE_CRS
+    assert (out.geom_type == "Polygon").all()
+    assert out.is_valid.all()
+    assert (shapely.get_num_coordinates(out.geometry.to_numpy()) == 7).all()
+    area_km2 = out.to_crs(domain.METRIC_CRS).area / 1e6
+    assert area_km2.between(0.08, 0.13).all()
+    centres = out.geometry.centroid
+    assert [h3.latlng_to_cell(p.y, p.x, RES) for p in centres] == out["cell"].tolist()
+    assert out["count"].dtype == np.int64
+    assert out["significant"].dtype == bool and out["outside_coverage"].dtype == bool
+    assert set(out["kind"]) <= {"hot", "cold", "none"}
+
+
+def test_area_in_another_crs_and_repeated_calls_give_the_same_answer(planted_result):
+    metric_area = square().to_crs(domain.METRIC_CRS)
+    again = hotspots(planted().to_crs(domain.METRIC_CRS), metric_area)
+    assert again.drop(columns="geometry").equals(planted_result.drop(columns="geometry"))
+
+
+def test_holes_and_separate_parts_of_the_area():
+    outer = shapely.box(X0, Y0, X0 + SIZE, Y0 + SIZE)
+    hole = shapely.box(X0 + 3_000, Y0 + 3_000, X0 + 4_500, Y0 + 4_500)
+    islet = shapely.box(X0 + 8_000, Y0 + 2_000, X0 + 8_150, Y0 + 2_150)  # smaller than a cell
+    area = to_store([outer.difference(hole), islet])
+    rng = np.random.default_rng(5)
+    xy = np.vstack([uniform(rng, 1_000), rng.normal(CLUSTER, 100, (200, 2)), np.tile((X0 + 8_075, Y0 + 2_075), (5, 1))])
+    inc = points(xy)
+    out = hotspots(inc, area)
+    inside = inc.geometry.intersects(area.union_all())
+    assert out["count"].sum() == inside.sum()
+    hole_cell = cell_at((X0 + 3_750, Y0 + 3_750))
+    assert hole_cell not in set(out["cell"])
+    # the islet's cell has no neighbour in the set (an island in the weights)
+    islet_cell = cell_at((X0 + 8_075, Y0 + 2_075))
+    row = out.set_index("cell").loc[islet_cell]
+    assert row["count"] == 5
+    assert 0 <= row["p_value"] <= 1
+    assert out.set_index("cell").loc[cell_at(CLUSTER), "kind"] == "hot"
+
+
+def test_invalid_alpha_is_rejected():
+    with pytest.raises(ValueError):
+        hotspots(planted(), square(), alpha=0)
+
+
+# Property test on a small square (2 km) so that each example is quick.
+SMALL = 2_000
+SMALL_AREA = square(size=SMALL)
+SMALL_BOX = shapely.box(X0, Y0, X0 + SMALL, Y0 + SMALL)
+
+
+@st.composite
+def incident_sets(draw):
+    # whole metres plus 0.5: never on the boundary, some outside the square
+    spots = st.tuples(st.integers(-300, SMALL + 299), st.integers(-300, SMALL + 299))
+    pool = draw(st.lists(spots, min_size=1, max_size=60))
+    picks = draw(st.lists(st.integers(0, len(pool) - 1), max_size=400))
+    xy = np.array([pool[i] for i in picks], dtype=float).reshape(-1, 2) + 0.5
+    return xy + (X0, Y0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(xy=incident_sets(), alpha=st.sampled_from([0.01, 0.05, 0.1]), with_coverage=st.booleans())
+def test_properties_hold_for_random_incident_sets(xy, alpha, with_coverage):
+    covered = disk((X0 + 500, Y0 + 500), 700) if with_coverage else None
+    out = hotspots(points(xy), SMALL_AREA, covered=covered, alpha=alpha)
+    assert list(out.columns) == COLUMNS
+    assert out.crs == domain.STORE_CRS
+    inside = int(shapely.contains_xy(SMALL_BOX, xy[:, 0], xy[:, 1]).sum()) if len(xy) else 0
+    if len(out) == 0:
+        assert inside < 10
+        return
+    assert out["count"].sum() == inside
+    assert out["cell"].is_unique
+    p = out["p_value"].to_numpy()
+    assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
+    assert (p[out["significant"].to_numpy()] <= alpha).all()
+    assert np.isfinite(out["gi_z"]).all()
+    assert (out["kind"] != "none").tolist() == out["significant"].tolist()
+    assert (out.loc[out["kind"] == "hot", "gi_z"] > 0).all()
+    assert (out.loc[out["kind"] == "cold", "gi_z"] < 0).all()
+    share = out["coverage_share"].to_numpy()
+    assert ((share >= 0) & (share <= 1)).all()
+    assert (out["outside_coverage"] == ((out["kind"] == "hot") & (out["coverage_share"] < 0.5))).all()
