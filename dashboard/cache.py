@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geodata import analysis, domain, hexbin
+from geodata import analysis, domain, gaps, hexbin, hotspots
 from geodata.analysis import Prepared, Result, Selection
 from loaders import bootstrap
 from loaders.store import GeoPackageStore, open_store
@@ -78,3 +78,40 @@ def district_at(location: str, version: str, lat: float, lon: float) -> str | No
     districts = prepared(location, version).districts
     hit = districts.sindex.query(shapely.Point(lon, lat), predicate="intersects")
     return str(districts["code"].iloc[hit[0]]) if len(hit) else None
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+def week_profile(location: str, version: str, selection: Selection, district: str | None):
+    """Incidents and patrol-hours per weekday and hour (7 x 24 each), for the city or one district."""
+    prep = prepared(location, version)
+    result = analysed(location, version, selection)
+    inc = result.incidents if district is None else result.incidents[result.incidents["district"] == district]
+    hours = gaps.presence(prep.gaps, result.shift_ok, selection.window, len(prep.districts))
+    codes = prep.districts["code"].to_numpy()
+    rows = np.isin(codes, result.district_codes) if district is None else codes == district
+    uncovered = inc[~inc["covered"]]
+    return gaps.incidents_by_week(inc), hours[rows].sum(axis=0), gaps.incidents_by_week(uncovered)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)
+def hotspot_cells(location: str, version: str, selection: Selection):
+    prep = prepared(location, version)
+    result = analysed(location, version, selection)
+    scope = prep.districts[prep.districts["code"].isin(result.district_codes)]
+    return hotspots.hotspots(result.incidents, scope, result.covered)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)
+def green_ranking(location: str, version: str, selection: Selection):
+    prep = prepared(location, version)
+    result = analysed(location, version, selection)
+    covered = np.zeros(len(prep.incidents), dtype=bool)
+    covered[result.incidents.index[result.incidents["covered"].to_numpy()]] = True
+    return gaps.green_ranking(result.green_spaces, prep.gaps, result.incident_mask, covered)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)
+def meeting_report(location: str, version: str, selection: Selection):
+    prep = prepared(location, version)
+    result = analysed(location, version, selection)
+    return gaps.meeting_point_report(prep.meeting_points, prep.facilities, result.incidents, result.covered)

@@ -37,14 +37,16 @@ BASEMAPS = {
 DEFAULT_BASEMAP = "basemapde"
 
 # Leaflet panes, bottom to top; each layer draws in its own pane.
-PANES = {"districts": 405, "green": 410, "coverage": 415, "incidents": 420, "facilities": 430, "meeting": 440}
+PANES = {"districts": 405, "green": 410, "coverage": 415, "incidents": 420, "hotspots": 425, "facilities": 430, "meeting": 440}
 
 COLOURS = {
     "incidents_per_1000": ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"],
     "incidents_per_km2": ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"],
     "crime_rate": ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"],
     "coverage_share": ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"],
+    "gap_score": ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"],
 }
+HOT_COLOUR = "#b2182b"
 NO_DATA = "#d9d9d9"
 COVERAGE_COLOUR = "#2b6cb0"
 FACILITY_COLOUR = "#1b7837"
@@ -122,6 +124,10 @@ def metric_text(row, metric: str, lang: str) -> str:
     if metric == "coverage_share":
         covered = row["coverage_share"] * row["area_km2"]
         return f"{pct(row['coverage_share'], lang)} ({fmt(covered, lang, 2)} / {fmt(row['area_km2'], lang, 2)} km²)"
+    if metric == "gap_score":
+        rank = row.get("rank")
+        ranked = f"{t('rank', lang)} {int(rank)}" if rank is not None and not pd.isna(rank) else t("small_note_gap", lang)
+        return f"{fmt(row['gap_score'], lang, 1)} (n = {fmt(row['incidents_uncovered'], lang)}) · {ranked}"
     return f"HZ {fmt(row['crime_rate'], lang)} (n = {fmt(row['crime_cases'], lang)})"
 
 
@@ -285,6 +291,38 @@ def _point_group(pane: str, points: gpd.GeoDataFrame, props: dict, lang: str, de
     return fg
 
 
+def hotspot_layer(cells: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
+    """Significant hot cells: outlined; a dashed, thicker outline where no patrol covers them."""
+    fg = folium.FeatureGroup(name="hotspots")
+    hot = cells[cells["kind"] == "hot"] if len(cells) else cells
+    if not len(hot):
+        return fg
+    props = gpd.GeoDataFrame(
+        {
+            "n": hot["count"].map(lambda c: fmt(c, lang)).to_numpy(),
+            "z": hot["gi_z"].map(lambda z: fmt(z, lang, 1)).to_numpy(),
+            "where": np.where(hot["outside_coverage"], esc(t("hot_outside", lang)), "").astype(object),
+            "_outside": hot["outside_coverage"].to_numpy(),
+        },
+        geometry=hot.geometry.to_numpy(),
+        crs=hot.crs,
+    )
+    folium.GeoJson(
+        props,
+        style_function=lambda f: {
+            "color": HOT_COLOUR,
+            "weight": 4 if f["properties"]["_outside"] else 2,
+            "dashArray": "6 3" if f["properties"]["_outside"] else None,
+            "fillColor": HOT_COLOUR,
+            "fillOpacity": 0.15,
+        },
+        tooltip=_tooltip(["n", "z", "where"], [t("l_incidents", lang), "Gi* z", ""]),
+        pane="hotspots",
+        name="hotspots",
+    ).add_to(fg)
+    return fg
+
+
 def point_layer(points: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     local = pd.DatetimeIndex(points["occurred_at"]).tz_convert(domain.LOCAL_TZ)
     props = {
@@ -360,6 +398,7 @@ def layer_legend(lang: str) -> str:
         (_swatch(share_colour(0.0)) + _swatch(share_colour(1.0)), t("l_green", lang)),
         (_swatch(COVERAGE_COLOUR), t("l_coverage", lang)),
         (_swatch(HEX_COLOURS[3]), t("l_incidents", lang)),
+        (f'<span style="display:inline-block;width:0.9em;height:0.9em;border:2px dashed {HOT_COLOUR};vertical-align:middle;margin-right:0.4em"></span>', t("l_hotspots", lang) + " – " + t("hot_outside", lang)),
         (_swatch(MEETING_COLOUR, "circle"), t("l_meeting", lang)),
         (_swatch(FACILITY_COLOUR, "circle"), t("l_facilities", lang)),
         ('<span style="display:inline-block;width:1.4em;border-top:3px dashed #5b2c83;vertical-align:middle;margin-right:0.4em"></span>', t("centre", lang)),

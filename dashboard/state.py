@@ -13,9 +13,9 @@ from geodata import domain
 from geodata.analysis import Selection
 from geodata.timewindow import ALL_WEEKDAYS, TimeWindow
 
-METRICS = ("incidents_per_1000", "incidents_per_km2", "coverage_share", "crime_rate")
-LAYER_KEYS = ("districts", "green", "coverage", "incidents", "meeting", "facilities")
-DEFAULT_LAYERS = LAYER_KEYS
+METRICS = ("incidents_per_1000", "incidents_per_km2", "coverage_share", "crime_rate", "gap_score")
+LAYER_KEYS = ("districts", "green", "coverage", "incidents", "hotspots", "meeting", "facilities")
+DEFAULT_LAYERS = tuple(k for k in LAYER_KEYS if k != "hotspots")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import t, term
+from geodata import domain
 
 COLUMNS = [
     ("code", "col_code"),
@@ -50,3 +51,76 @@ def to_csv(frame: pd.DataFrame, lang: str) -> bytes:
     if lang == "de":
         return frame.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
     return frame.to_csv(index=False).encode("utf-8")
+
+
+GAP_COLUMNS = [
+    ("rank", "rank"),
+    ("code", "col_code"),
+    ("name", "col_name"),
+    ("population", "col_population"),
+    ("coverage_pct", "col_coverage"),
+    ("incidents", "col_incidents"),
+    ("incidents_uncovered", "col_uncovered"),
+    ("gap_score", "col_gap"),
+    ("green_coverage_pct", "col_green_cov"),
+    ("meeting_points_uncovered", "col_meeting_uncovered"),
+    ("too_small", "col_small"),
+]
+
+
+def gap_table(ranking: pd.DataFrame, lang: str) -> pd.DataFrame:
+    df = ranking.copy()
+    df["coverage_pct"] = (df["coverage_share"] * 100).round(1)
+    df["green_coverage_pct"] = (df["green_coverage_share"] * 100).round(1)
+    df["gap_score"] = df["gap_score"].round(2)
+    df["population"] = df["population"].round(0)
+    return df[[c for c, _ in GAP_COLUMNS]].rename(columns={c: t(k, lang) for c, k in GAP_COLUMNS})
+
+
+def gap_column_config(lang: str) -> dict:
+    return {
+        t("col_coverage", lang): st.column_config.ProgressColumn(t("col_coverage", lang), min_value=0, max_value=100, format="%.0f %%"),
+        t("col_small", lang): st.column_config.CheckboxColumn(t("col_small", lang), help=t("small_note_gap", lang)),
+        t("col_population", lang): st.column_config.NumberColumn(format="%d"),
+    }
+
+
+def hotspot_table(hot: pd.DataFrame, lang: str) -> pd.DataFrame:
+    df = pd.DataFrame(hot.drop(columns="geometry")).sort_values("gi_z", ascending=False)
+    return pd.DataFrame(
+        {
+            "H3": df["cell"],
+            t("col_incidents", lang): df["count"],
+            "Gi* z": df["gi_z"].round(2),
+            "p (FDR)": df["p_value"].round(4),
+            t("col_coverage", lang): (df["coverage_share"] * 100).round(0),
+            t("hot_outside", lang): df["outside_coverage"],
+        }
+    )
+
+
+def green_table(green: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("name", lang): green["name"].fillna("–"),
+            t("kind", lang): green["kind"].map(lambda k: term(domain.GREEN_KINDS, k, lang)),
+            t("col_area_ha", lang): green["area_ha"].round(1),
+            t("col_incidents", lang): green["incidents"],
+            t("col_uncovered", lang): green["incidents_uncovered"],
+            t("col_coverage", lang): (green["coverage_share"] * 100).round(0),
+        }
+    )
+
+
+def meeting_table(report: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("label", lang): report["label"],
+            t("kind", lang): report["kind"],
+            t("status", lang): report["status"].map(lambda k: term(domain.MEETING_STATUS, k, lang)),
+            t("col_youth_m", lang): report["youth_facility_m"].round(0),
+            t("col_school_m", lang): report["school_m"].round(0),
+            t("col_covered", lang): report["covered"],
+            t("col_near", lang): report["incidents_300m"],
+        }
+    ).sort_values(t("col_near", lang), ascending=False)

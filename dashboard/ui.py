@@ -81,10 +81,20 @@ def context(lang: str) -> Context:
     return Context(location, version, prep, demo, lang)
 
 
-def _seed(params: dict, prep: Prepared) -> None:
-    """Put URL values into widget state the first time the widgets are drawn."""
-    if all(k in st.session_state for k in FILTER_KEYS):
+def _seed(params: dict, prep: Prepared, page: str) -> None:
+    """Put the view into widget state the first time the widgets are drawn on a page.
+
+    Streamlit drops widget state when another page is shown, so coming back
+    (or moving between pages with the same sidebar) seeds again from the last
+    view of this session.
+    """
+    same_page = st.session_state.get("_page") == page
+    st.session_state["_page"] = page
+    if same_page and all(k in st.session_state for k in FILTER_KEYS):
         return
+    if not same_page:
+        for key in (*FILTER_KEYS, "v_metric", "v_sel", *(f"v_layer_{k}" for k in state.LAYER_KEYS)):
+            st.session_state.pop(key, None)
     codes = prep.districts["code"].tolist()
     view = state.from_params(params, codes, centre_name())
     sel, win = view.selection, view.selection.window
@@ -123,13 +133,13 @@ def _reset() -> None:
     st.session_state[VIEW_KEY] = {}
 
 
-def sidebar_filters(ctx: Context) -> state.View:
+def sidebar_filters(ctx: Context, page: str) -> state.View:
     """Draw the filter sidebar and return the current view; sync it to the URL."""
     lang, prep = ctx.lang, ctx.prep
     params = st.session_state.get(VIEW_KEY)
     if params is None:
         params = {k: st.query_params.get(k) for k in st.query_params.keys()}
-    _seed(params, prep)
+    _seed(params, prep, page)
     sb = st.sidebar
     sb.header(t("filters", lang))
     lo, hi = _data_dates(prep)
@@ -205,3 +215,32 @@ def publish(view: state.View) -> None:
 
 def with_district(view: state.View, code: str | None) -> state.View:
     return replace(view, district=code)
+
+
+def filter_summary(view: state.View, prep: Prepared, lang: str) -> list[str]:
+    """The active filters in words, for the projector and printed reports."""
+    sel, win = view.selection, view.selection.window
+    lo, hi = _data_dates(prep)
+    names = dict(zip(prep.districts["code"], prep.districts["name"]))
+    every = t("filter_all", lang)
+    hours = t("hours_all", lang) if win.is_all_day else f"{win.hours[0]:02d}:00–{win.hours[1] % 24:02d}:00"
+    days = every if len(win.weekdays) == 7 else ", ".join(domain.WEEKDAYS[d].label(lang) for d in sorted(win.weekdays))
+
+    def listed(values, vocab=None):
+        if not values:
+            return every
+        return ", ".join(term(vocab, v, lang) if vocab else f"{v} {names.get(v, '')}".strip() for v in values)
+
+    lines = [
+        f"{t('date_range', lang)}: {(win.date_from or lo).strftime('%d.%m.%Y')} – {(win.date_to or hi).strftime('%d.%m.%Y')}",
+        f"{t('hour', lang)}: {hours}",
+        f"{t('weekdays', lang)}: {days}",
+        f"{t('categories', lang)}: {listed(sel.categories, domain.CATEGORIES)}",
+        f"{t('sources', lang)}: {listed(sel.sources, domain.SOURCES)}",
+        f"{t('units', lang)}: {listed(sel.units, domain.UNITS)}",
+        f"{t('modes', lang)}: {listed(sel.modes, domain.MODES)}",
+        f"{t('districts', lang)}: {listed(sel.districts)}",
+    ]
+    if sel.outside_centre:
+        lines.append(t("outside_centre", lang))
+    return lines

@@ -12,18 +12,10 @@ import os
 import sys
 from datetime import date
 
-import numpy as np
-import pandas as pd
-
 from geodata import domain
+from geodata.gaps import ranking_table, records
 from geodata.analysis import Selection, analyse
 from geodata.timewindow import TimeWindow
-
-RANKING_COLUMNS = [
-    "rank", "code", "name", "area_km2", "population", "coverage_share", "incidents", "incidents_uncovered",
-    "gap_score", "too_small", "green_coverage_share", "meeting_points_uncovered", "is_centre",
-]
-
 
 def parse_hours(text: str) -> tuple[int, int]:
     """'22-3' → (22, 3): 22:00 to 03:00, end exclusive, wrapping midnight."""
@@ -44,32 +36,6 @@ def parse_reach(text: str) -> dict[str, float]:
         if mode not in domain.MODES:
             raise argparse.ArgumentTypeError(f"unknown mode {mode!r}; known: {', '.join(domain.MODES)}")
         out[mode] = float(metres)
-    return out
-
-
-def ranking(result) -> pd.DataFrame:
-    """The districts in scope, worst gap first; districts too small to rank at the end."""
-    table = result.districts[result.districts["in_scope"]]
-    table = table.assign(_r=table["rank"].astype("Float64").fillna(np.inf)).sort_values(["_r", "incidents_uncovered"], ascending=[True, False])
-    return pd.DataFrame(table[RANKING_COLUMNS]).reset_index(drop=True)
-
-
-def records(frame: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows: plain numbers, None for missing values."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
-        for key, value in row.items():
-            if value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
-                value = None
-            elif isinstance(value, (np.integer,)):
-                value = int(value)
-            elif isinstance(value, (np.floating,)):
-                value = float(value)
-            elif isinstance(value, np.bool_):
-                value = bool(value)
-            clean[key] = round(value, 4) if isinstance(value, float) else value
-        out.append(clean)
     return out
 
 
@@ -98,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     prep = load_prepared(store, reach=args.reach, tolerance_min=args.tolerance)
     window = TimeWindow(date_from=args.date_from, date_to=args.date_to, hours=args.hours)
     result = analyse(prep, Selection(window=window, outside_centre=args.outside_centre, centre=args.centre))
-    table = ranking(result)
+    table = ranking_table(result)
     if args.format == "csv":
         sys.stdout.write(table.to_csv(index=False))
     else:

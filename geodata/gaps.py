@@ -250,3 +250,35 @@ def meeting_point_report(meeting: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
     else:
         out["incidents_300m"] = 0
     return out
+
+
+RANKING_COLUMNS = [
+    "rank", "code", "name", "area_km2", "population", "coverage_share", "incidents", "incidents_uncovered",
+    "gap_score", "too_small", "green_coverage_share", "meeting_points_uncovered", "is_centre",
+]
+
+
+def ranking_table(result) -> pd.DataFrame:
+    """The districts in scope, worst gap first; districts too small to rank at the end."""
+    table = result.districts[result.districts["in_scope"]]
+    table = table.assign(_r=table["rank"].astype("Float64").fillna(np.inf)).sort_values(["_r", "incidents_uncovered"], ascending=[True, False])
+    return pd.DataFrame(table[RANKING_COLUMNS]).reset_index(drop=True)
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: plain numbers, None for missing values."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
+                value = None
+            elif isinstance(value, (np.integer,)):
+                value = int(value)
+            elif isinstance(value, (np.floating,)):
+                value = float(value)
+            elif isinstance(value, np.bool_):
+                value = bool(value)
+            clean[key] = round(value, 4) if isinstance(value, float) else value
+        out.append(clean)
+    return out

@@ -13,7 +13,7 @@ from geodata import domain, hexbin
 lang = ui.current_language()
 st.title(t("app_title", lang))
 ctx = ui.context(lang)
-view = ui.sidebar_filters(ctx)
+view = ui.sidebar_filters(ctx, "karte")
 result = cache.analysed(ctx.location, ctx.version, view.selection)
 table = result.districts
 
@@ -53,6 +53,7 @@ with col_side:
         "green": len(result.green_spaces),
         "coverage": int(result.active_shifts.sum()),
         "incidents": len(result.incidents),
+        "hotspots": None,
         "meeting": len(ctx.prep.meeting_points),
         "facilities": len(ctx.prep.facilities),
     }
@@ -61,11 +62,13 @@ with col_side:
         "green": "l_green",
         "coverage": "l_coverage",
         "incidents": "l_incidents",
+        "hotspots": "l_hotspots",
         "meeting": "l_meeting",
         "facilities": "l_facilities",
     }
     for key in state.LAYER_KEYS:
-        st.checkbox(f"{t(legend_names[key], lang)} ({mapview.fmt(counts[key], lang)})", key=f"v_layer_{key}")
+        count = "" if counts[key] is None else f" ({mapview.fmt(counts[key], lang)})"
+        st.checkbox(f"{t(legend_names[key], lang)}{count}", key=f"v_layer_{key}")
     layers = tuple(k for k in state.LAYER_KEYS if st.session_state.get(f"v_layer_{k}"))
     view = state.View(view.selection, metric, layers, st.session_state.get("v_sel"), lang)
 
@@ -91,6 +94,8 @@ with col_map:
             res = hexbin.resolution_for_zoom(zoom)
             groups.append(mapview.hex_layer(cache.incident_hexagons(ctx.location, ctx.version, view.selection, res), lang))
             hint = t("map_hint_hex", lang)
+    if "hotspots" in layers:
+        groups.append(mapview.hotspot_layer(cache.hotspot_cells(ctx.location, ctx.version, view.selection), lang))
     if "meeting" in layers:
         groups.append(mapview.meeting_layer(ctx.prep.meeting_points, lang))
     if "facilities" in layers:

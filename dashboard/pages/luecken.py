@@ -1,0 +1,96 @@
+"""Gaps page: where incidents happen and nobody patrols, ranked, by hour, as hotspots."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import cache, mapview, report, tables, ui
+from dashboard.i18n import t
+from geodata import domain
+from geodata.gaps import ranking_table
+
+lang = ui.current_language()
+st.title(t("page_gaps", lang))
+ctx = ui.context(lang)
+view = ui.sidebar_filters(ctx, "luecken")
+ui.publish(view)
+result = cache.analysed(ctx.location, ctx.version, view.selection)
+table = result.districts
+st.caption(t("gaps_intro", lang))
+with st.expander(t("definitions", lang)):
+    for key in ("def_footprint", "def_coverage", "def_covered", "def_presence", "def_gap"):
+        st.markdown(f"- {t(key, lang)}")
+
+# -- key figures ---------------------------------------------------------------
+cells = cache.hotspot_cells(ctx.location, ctx.version, view.selection)
+hot = cells[cells["kind"] == "hot"] if len(cells) else cells
+n_inc = len(result.incidents)
+n_unc = int((~result.incidents["covered"]).sum()) if n_inc else 0
+k1, k2, k3, k4 = st.columns(4)
+k1.metric(t("kpi_incidents", lang), mapview.fmt(n_inc, lang))
+k2.metric(t("col_uncovered", lang), f"{mapview.fmt(n_unc, lang)} ({mapview.pct(n_unc / n_inc if n_inc else None, lang)})")
+k3.metric(t("l_hotspots", lang), mapview.fmt(len(hot), lang))
+k4.metric(t("hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang))
+
+# -- ranking ---------------------------------------------------------------------
+st.subheader(t("gap_ranking", lang))
+ranking = ranking_table(result)
+frame = tables.gap_table(ranking, lang)
+st.dataframe(frame, hide_index=True, width="stretch", column_config=tables.gap_column_config(lang))
+st.caption(t("small_note_gap", lang))
+c1, c2 = st.columns(2)
+c1.download_button(t("download_csv", lang), tables.to_csv(frame, lang), file_name="luecken.csv" if lang == "de" else "gaps.csv", mime="text/csv")
+filters = ui.filter_summary(view, ctx.prep, lang)
+c2.download_button(
+    t("download_report", lang),
+    report.report_html(table, ranking, filters, lang, ctx.demo).encode("utf-8"),
+    file_name="bericht-luecken.html" if lang == "de" else "gap-report.html",
+    mime="text/html",
+)
+
+# -- map: gap score, coverage and hotspots -----------------------------------------
+col_map, col_hm = st.columns([1, 1], gap="medium")
+with col_map:
+    mapview.use_local_assets()
+    fmap = mapview.base_map(mapview.basemap_choice(), tuple(ctx.prep.districts.total_bounds) if len(ctx.prep.districts) else None)
+    fg, cls = mapview.districts_layer(table, "gap_score", None, lang)
+    groups = [fg, mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection)), mapview.hotspot_layer(cells, lang)]
+    st_folium(fmap, key="gap_map", feature_group_to_add=groups, returned_objects=[], height=520, use_container_width=True)
+    st.markdown(mapview.choropleth_legend(cls, "gap_score", lang), unsafe_allow_html=True)
+
+# -- hour x weekday ---------------------------------------------------------------------
+with col_hm:
+    st.markdown(f"**{t('heatmap_title', lang)}**")
+    names = dict(zip(table["code"], table["name"]))
+    scope = st.selectbox(
+        t("heatmap_scope", lang),
+        [None, *[c for c in sorted(names) if c in result.district_codes]],
+        format_func=lambda c: t("whole_city", lang) if c is None else f"{c} {names[c]}",
+        key="gap_scope",
+    )
+    incidents, hours, uncovered = cache.week_profile(ctx.location, ctx.version, view.selection, scope)
+    days = [d.label(lang) for d in domain.WEEKDAYS]
+    no_patrol = incidents * (hours == 0)
+    tabs = st.tabs([t("hm_gap", lang), t("hm_incidents", lang), t("hm_presence", lang)])
+    for tab, (z, scale) in zip(tabs, ((no_patrol, "Reds"), (incidents, "Oranges"), (hours, "Blues"))):
+        fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=days, colorscale=scale, hovertemplate="%{y} %{x}:00 · %{z}<extra></extra>"))
+        fig.update_layout(height=330, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"), xaxis=dict(title=t("hour", lang), dtick=2))
+        tab.plotly_chart(fig, width="stretch")
+
+# -- hotspots, green spaces, meeting points --------------------------------------------
+st.subheader(t("hotspots_title", lang))
+if len(hot):
+    st.dataframe(tables.hotspot_table(hot, lang), hide_index=True, width="stretch")
+else:
+    st.info(t("hotspots_none", lang))
+
+st.subheader(t("green_title", lang))
+green = cache.green_ranking(ctx.location, ctx.version, view.selection)
+st.dataframe(tables.green_table(green, lang), hide_index=True, width="stretch")
+
+st.subheader(t("meeting_title", lang))
+st.caption(t("meeting_sensitive", lang))
+meeting = cache.meeting_report(ctx.location, ctx.version, view.selection)
+st.dataframe(tables.meeting_table(meeting, lang), hide_index=True, width="stretch")
