@@ -40,7 +40,7 @@ class Prepared:
     districts: gpd.GeoDataFrame
     green_spaces: gpd.GeoDataFrame
     patrols: gpd.GeoDataFrame
-    incidents: gpd.GeoDataFrame  # + district, day, hour, weekday
+    incidents: gpd.GeoDataFrame  # + district, day, hour, weekday, x_m, y_m (EPSG:25833)
     meeting_points: gpd.GeoDataFrame  # + district
     facilities: gpd.GeoDataFrame  # + district
     crime_stats: pd.DataFrame
@@ -81,6 +81,11 @@ def prepare(
         {"day": pd.Series([], dtype="int32"), "hour": pd.Series([], dtype="int8"), "weekday": pd.Series([], dtype="int8")}
     )
     incidents = pd.concat([incidents, parts], axis=1)
+    if len(incidents):
+        metric = incidents.geometry.to_crs(domain.METRIC_CRS)
+        incidents["x_m"], incidents["y_m"] = metric.x.to_numpy(), metric.y.to_numpy()
+    else:
+        incidents["x_m"], incidents["y_m"] = np.zeros(0), np.zeros(0)
     patrols = frames["patrols"].reset_index(drop=True)
     green = frames["green_spaces"].reset_index(drop=True)
     prints = coverage.footprints(patrols, reach) if len(patrols) else gpd.GeoDataFrame(geometry=[], crs=domain.METRIC_CRS)

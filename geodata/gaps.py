@@ -55,6 +55,9 @@ class GapIndex:
 
 
 def _metric_xy(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates in EPSG:25833; uses the ``x_m``/``y_m`` columns when ``prepare`` added them."""
+    if "x_m" in points.columns and "y_m" in points.columns:
+        return points["x_m"].to_numpy(), points["y_m"].to_numpy()
     metric = points.geometry.to_crs(METRIC_CRS)
     return metric.x.to_numpy(), metric.y.to_numpy()
 
@@ -244,9 +247,13 @@ def meeting_point_report(meeting: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
         out["covered"] = False
     if len(incidents):
         x, y = _metric_xy(incidents)
-        tree = shapely.STRtree(shapely.points(x, y))
-        i, _ = tree.query(pts, predicate="dwithin", distance=NEAR_M)
-        out["incidents_300m"] = np.bincount(i, minlength=len(pts))
+        px, py = shapely.get_x(pts), shapely.get_y(pts)
+        counts = np.zeros(len(pts), dtype=int)
+        step = max(1, 20_000_000 // max(1, len(x)))  # bound the distance matrix's memory
+        for i in range(0, len(pts), step):
+            d2 = (px[i : i + step, None] - x[None, :]) ** 2 + (py[i : i + step, None] - y[None, :]) ** 2
+            counts[i : i + step] = (d2 <= NEAR_M**2).sum(axis=1)
+        out["incidents_300m"] = counts
     else:
         out["incidents_300m"] = 0
     return out
