@@ -179,12 +179,12 @@ def hotspots(
 def _empty() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
-            "cell": pd.Series(dtype=object),
+            "cell": pd.Series(dtype="str"),
             "count": pd.Series(dtype=np.int64),
             "gi_z": pd.Series(dtype=float),
             "p_value": pd.Series(dtype=float),
             "significant": pd.Series(dtype=bool),
-            "kind": pd.Series(dtype=object),
+            "kind": pd.Series(dtype="str"),
             "coverage_share": pd.Series(dtype=float),
             "outside_coverage": pd.Series(dtype=bool),
         },

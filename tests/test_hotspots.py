@@ -10,12 +10,14 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from geodata import domain
 from geodata.hexbin import cells
 from geodata.hotspots import COLUMNS, hotspots
 
 RES = 9
+EXPECTED_DTYPES = ["str", "int64", "float64", "float64", "bool", "str", "float64", "bool", "geometry"]
 # South-west corner of the study square in EPSG:25833 (lon ~12.92, lat ~50.80).
 X0, Y0 = 353_500, 5_629_500
 SIZE = 5_000
@@ -171,8 +173,9 @@ def test_no_coverage_marks_every_hotspot_outside(planted_result):
 @pytest.mark.parametrize("n", [40, 300, 3_000, 20_000])
 def test_uniform_incidents_give_almost_no_significant_cells(n):
     # 40 incidents over ~260 cells is the sparse case (one category, one month)
-    # where the normal approximation of Gi* reports many hotspots; 20,000 is
-    # the dense case where cells cut by the boundary used to look cold.
+    # where esda's normal p-values alone report many hotspots; at 20,000 the
+    # cells cut by the boundary hold visibly fewer incidents and must not
+    # come out as coldspots.
     for seed in range(3):
         out = hotspots(points(uniform(np.random.default_rng(seed), n)), square())
         assert len(out) > 200
@@ -193,6 +196,7 @@ def test_an_empty_patch_in_dense_data_is_a_coldspot():
 def assert_empty(out):
     assert isinstance(out, gpd.GeoDataFrame)
     assert list(out.columns) == COLUMNS
+    assert out.dtypes.astype(str).tolist() == EXPECTED_DTYPES
     assert len(out) == 0
     assert out.crs == domain.STORE_CRS
 
@@ -200,6 +204,7 @@ def assert_empty(out):
 def test_empty_and_tiny_inputs_give_an_empty_frame():
     empty = gpd.GeoDataFrame(geometry=[], crs=domain.STORE_CRS)
     assert_empty(hotspots(empty, square()))
+    assert_empty(hotspots(gpd.GeoDataFrame(), square()))  # not even a geometry column
     assert_empty(hotspots(planted().iloc[:5], square()))
     assert_empty(hotspots(planted(), square().iloc[:0]))
     # all incidents outside the study area
@@ -228,8 +233,7 @@ def test_output_is_wgs84_with_valid_hexagons(planted_result):
     assert area_km2.between(0.08, 0.13).all()
     centres = out.to_crs(domain.METRIC_CRS).centroid.to_crs(domain.STORE_CRS)
     assert [h3.latlng_to_cell(p.y, p.x, RES) for p in centres] == out["cell"].tolist()
-    assert out["count"].dtype == np.int64
-    assert out["significant"].dtype == bool and out["outside_coverage"].dtype == bool
+    assert out.dtypes.astype(str).tolist() == EXPECTED_DTYPES
     assert set(out["kind"]) <= {"hot", "cold", "none"}
 
 
@@ -281,7 +285,7 @@ def incident_sets(draw):
     return xy + (X0, Y0)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(xy=incident_sets(), alpha=st.sampled_from([0.01, 0.05, 0.1]), with_coverage=st.booleans())
 def test_properties_hold_for_random_incident_sets(xy, alpha, with_coverage):
     covered = disk((X0 + 500, Y0 + 500), 700) if with_coverage else None
@@ -297,6 +301,8 @@ def test_properties_hold_for_random_incident_sets(xy, alpha, with_coverage):
     p = out["p_value"].to_numpy()
     assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
     assert (p[out["significant"].to_numpy()] <= alpha).all()
+    # never more significant than esda's normal approximation of Gi*
+    assert (p >= np.minimum(1.0, 2 * stats.norm.sf(np.abs(out["gi_z"].to_numpy()))) - 1e-12).all()
     assert np.isfinite(out["gi_z"]).all()
     assert (out["kind"] != "none").tolist() == out["significant"].tolist()
     assert (out.loc[out["kind"] == "hot", "gi_z"] > 0).all()
