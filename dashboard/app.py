@@ -11,9 +11,9 @@ assets.ensure_installed()
 st.set_page_config(page_title="Präventionsatlas Chemnitz", page_icon=str(assets.VENDOR_DIR / assets.FAVICON), layout="wide")
 lang = ui.language()
 pages = [
-    st.Page("pages/karte.py", title=t("page_map", lang), icon=":material/map:", url_path="karte", default=True),
-    st.Page("pages/luecken.py", title=t("page_gaps", lang), icon=":material/radar:", url_path="luecken"),
-    st.Page("pages/importieren.py", title=t("page_import", lang), icon=":material/upload:", url_path="importieren"),
-    st.Page("pages/info.py", title=t("page_info", lang), icon=":material/info:", url_path="info"),
+    st.Page("views/karte.py", title=t("page_map", lang), icon=":material/map:", url_path="karte", default=True),
+    st.Page("views/luecken.py", title=t("page_gaps", lang), icon=":material/radar:", url_path="luecken"),
+    st.Page("views/importieren.py", title=t("page_import", lang), icon=":material/upload:", url_path="importieren"),
+    st.Page("views/info.py", title=t("page_info", lang), icon=":material/info:", url_path="info"),
 ]
 st.navigation(pages).run()

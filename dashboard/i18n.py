@@ -158,6 +158,8 @@ _T: dict[str, tuple[str, str]] = {
     "hotspots_title": ("Brennpunkte (Getis-Ord Gi*, FDR 5 %)", "Hotspots (Getis-Ord Gi*, FDR 5 %)"),
     "hotspots_none": ("Keine statistisch auffälligen Häufungen im Filter.", "No statistically significant clusters in the filter."),
     "hot_outside": ("außerhalb der Streifenabdeckung", "outside patrol coverage"),
+    "kpi_hot_outside": ("Brennpunkte ohne Streife", "Hotspots without patrol"),
+    "kpi_uncovered": ("Vorfälle ohne Streife", "Incidents without patrol"),
     "green_title": ("Grünflächen nach Vorfällen und Abdeckung", "Green spaces by incidents and coverage"),
     "meeting_title": ("Treffpunkte: Abstand zu Angeboten, Abdeckung, Vorfälle im Umkreis", "Meeting points: distance to offers, coverage, incidents nearby"),
     "col_youth_m": ("nächste Jugendeinrichtung (m)", "nearest youth facility (m)"),

@@ -113,7 +113,7 @@ def test_empty_store_gets_demo_data_on_first_start(tmp_path, monkeypatch):
 
 def test_info_page_lists_sources(app):
     app.run()
-    app.switch_page("pages/info.py").run()
+    app.switch_page("views/info.py").run()
     assert not app.exception
     sources = app.dataframe[0].value
     assert "incidents" in set(sources["layer"])

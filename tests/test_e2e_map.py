@@ -143,3 +143,28 @@ def test_language_switch_keeps_the_view_and_goes_into_the_link(app_url):
         page.get_by_text("Prevention Atlas Chemnitz").wait_for(timeout=30_000)
         wait_until(lambda: "lang=en" in page.url and "h=20-4" in page.url, what="the link to carry the language")
         wait_until(lambda: "across midnight" in page.locator('[data-testid="stSidebar"]').inner_text(), what="English filters")
+
+
+def test_gaps_page_in_the_browser(app_url):
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(f"{app_url}/luecken?h=20-4&outside=1")
+        frame = map_frame(page)
+        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        wait_until(lambda: pane_count(frame, "districts") == 39, what="districts on the gap map")
+        wait_until(lambda: pane_count(frame, "hotspots") > 0, what="hotspot cells")
+        main = page.locator('[data-testid="stMain"]')
+        wait_until(lambda: "Stadtteile nach Lückenwert" in main.inner_text(), what="the ranking")
+        assert page.get_by_text("Bericht für die Sitzung (HTML, druckbar)").count() == 1
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "gaps.png"), full_page=True)
+
+
+def test_main_map_draws_the_hotspot_layer_on_request(app_url):
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{app_url}/?layers=districts,incidents,hotspots&metric=gap_score")
+        frame = map_frame(page)
+        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        wait_until(lambda: pane_count(frame, "hotspots") > 0, what="hotspot cells on the main map")
+        assert pane_count(frame, "meeting") == 0 and pane_count(frame, "green") == 0

@@ -26,7 +26,7 @@ def page(demo_db, monkeypatch):
     monkeypatch.setenv("ATLAS_BASEMAP", "none")
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    at.switch_page("pages/luecken.py").run()
+    at.switch_page("views/luecken.py").run()
     assert not at.exception
     return at
 

@@ -26,7 +26,7 @@ def page(tmp_path, city, monkeypatch):
     monkeypatch.setenv("ATLAS_BASEMAP", "none")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("pages/importieren.py").run()
+    at.switch_page("views/importieren.py").run()
     assert not at.exception
     return at, db
 

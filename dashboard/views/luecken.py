@@ -30,9 +30,9 @@ n_inc = len(result.incidents)
 n_unc = int((~result.incidents["covered"]).sum()) if n_inc else 0
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(t("kpi_incidents", lang), mapview.fmt(n_inc, lang))
-k2.metric(t("col_uncovered", lang), f"{mapview.fmt(n_unc, lang)} ({mapview.pct(n_unc / n_inc if n_inc else None, lang)})")
+k2.metric(t("kpi_uncovered", lang), mapview.fmt(n_unc, lang), help=mapview.pct(n_unc / n_inc if n_inc else None, lang))
 k3.metric(t("l_hotspots", lang), mapview.fmt(len(hot), lang))
-k4.metric(t("hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang))
+k4.metric(t("kpi_hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang))
 
 # -- ranking ---------------------------------------------------------------------
 st.subheader(t("gap_ranking", lang))
