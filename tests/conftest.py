@@ -87,3 +87,30 @@ def db(tmp_path, city):
     path = tmp_path / "atlas.gpkg"
     GeoPackageStore(path).write(city, Provenance("test", "CC0"))
     return path
+
+
+APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+def open_app(db, monkeypatch, page: str | None = None, timeout: int = 180):
+    """The real app under AppTest on the store ``db``; optionally switched to ``views/<page>.py``."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ATLAS_DB", str(db))
+    monkeypatch.setenv("ATLAS_BASEMAP", "none")
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if page:
+        at.run()
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception
+    return at
+
+
+def demo_store(tmp_path_factory, seed: int, n_incidents: int):
+    """A demo GeoPackage for a test module."""
+    from loaders import demo
+    from loaders.store import GeoPackageStore
+
+    path = tmp_path_factory.mktemp(f"demo{seed}") / "atlas.gpkg"
+    demo.write_demo(GeoPackageStore(path), seed=seed, n_incidents=n_incidents)
+    return path

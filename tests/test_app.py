@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from loaders import demo
 from loaders.store import GeoPackageStore
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.conftest import APP, demo_store, open_app
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("appdb") / "atlas.gpkg"
-    demo.write_demo(GeoPackageStore(path), seed=7, n_incidents=4000)
-    return path
+    return demo_store(tmp_path_factory, seed=7, n_incidents=4000)
 
 
 @pytest.fixture
 def app(demo_db, monkeypatch):
-    monkeypatch.setenv("ATLAS_DB", str(demo_db))
-    monkeypatch.setenv("ATLAS_BASEMAP", "none")
-    at = AppTest.from_file(APP, default_timeout=120)
-    return at
+    return open_app(demo_db, monkeypatch)
 
 
 def metric(at, label: str) -> str:

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from loaders import demo
 from loaders.store import GeoPackageStore
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.conftest import demo_store, open_app
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("gapdb") / "atlas.gpkg"
-    demo.write_demo(GeoPackageStore(path), seed=11, n_incidents=6000)
-    return path
+    return demo_store(tmp_path_factory, seed=11, n_incidents=6000)
 
 
 @pytest.fixture
 def page(demo_db, monkeypatch):
-    monkeypatch.setenv("ATLAS_DB", str(demo_db))
-    monkeypatch.setenv("ATLAS_BASEMAP", "none")
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page("views/luecken.py").run()
-    assert not at.exception
-    return at
+    return open_app(demo_db, monkeypatch, "luecken")
 
 
 def ranking(at):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from loaders.store import GeoPackageStore, Provenance
+from loaders.store import GeoPackageStore
+from tests.conftest import digest, open_app
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 GERMAN_CSV = (
     "ID;Datum;Uhrzeit;Kategorie;Quelle;Beschreibung;Breite;Länge\n"
     "U1;01.03.2025;21:15;Sexistische Beleidigung;Beschwerdestelle;<img src=x onerror=alert(1)>;50,8322;12,9190\n"
@@ -19,16 +15,8 @@ GERMAN_CSV = (
 
 
 @pytest.fixture
-def page(tmp_path, city, monkeypatch):
-    db = tmp_path / "atlas.gpkg"
-    GeoPackageStore(db).write(city, Provenance("test", "CC0"))
-    monkeypatch.setenv("ATLAS_DB", str(db))
-    monkeypatch.setenv("ATLAS_BASEMAP", "none")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("views/importieren.py").run()
-    assert not at.exception
-    return at, db
+def page(db, monkeypatch):
+    return open_app(db, monkeypatch, "importieren"), db
 
 
 def codes(at) -> str:
@@ -55,14 +43,14 @@ def test_upload_shows_summary_and_preview_then_stores(page):
 
 def test_bad_upload_names_file_row_and_problem_and_changes_nothing(page):
     at, db = page
-    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    before = digest(db)
     at.selectbox(key="imp_layer").set_value("incidents").run()
     bad = GERMAN_CSV.replace(b"Verbale Gewalt", b"Ruhestoerung")
     at.file_uploader(key="imp_file").set_value(("kaputt.csv", bad, "text/csv")).run()
     assert any("kann nicht übernommen werden" in e.value for e in at.error)
     assert "kaputt.csv: row 3 column 'category': unknown value 'Ruhestoerung'" in codes(at)
     assert not [b for b in at.button if b.label == "Übernehmen"]
-    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert digest(db) == before
 
 
 def test_type_is_checked_by_content_not_name(page):
@@ -85,9 +73,9 @@ def test_fetch_button_reports_an_unreachable_source_and_changes_nothing(page, mo
     real = sources.registry()
     offline = {k: replace(v, default_url=closed_port_url()) for k, v in real.items()}
     monkeypatch.setattr(sources, "registry", lambda: offline)
-    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    before = digest(db)
     at.button(key="fetch_districts").click().run()
     assert not at.exception
     assert any("unverändert" in e.value for e in at.error)
     assert "not reachable" in codes(at)
-    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert digest(db) == before
