@@ -8,7 +8,6 @@ tooltip or popup is HTML-escaped here, because folium inserts it as HTML.
 
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from dashboard import assets
+from dashboard.safe import esc
 from dashboard.i18n import t, term
 from geodata import domain
 
@@ -109,10 +109,6 @@ def fmt(value, lang: str, decimals: int = 0) -> str:
 
 def pct(share, lang: str) -> str:
     return "–" if share is None or pd.isna(share) else f"{fmt(100 * share, lang, 0)} %"
-
-
-def esc(value) -> str:
-    return html.escape("" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value))
 
 
 def metric_text(row, metric: str, lang: str) -> str:
@@ -251,8 +247,10 @@ def coverage_layer(covered: gpd.GeoSeries) -> folium.FeatureGroup:
     return fg
 
 
-def hex_layer(hexes: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
+def hex_layer(hexes: gpd.GeoDataFrame, lang: str, min_count: int = 1) -> folium.FeatureGroup:
+    """Incident counts per hexagon; cells with fewer than ``min_count`` incidents are left out."""
     fg = folium.FeatureGroup(name="incidents")
+    hexes = hexes[hexes["count"] >= min_count] if len(hexes) else hexes
     if not len(hexes):
         return fg
     cls = classes(hexes["count"], HEX_COLOURS)
@@ -291,7 +289,7 @@ def _point_group(pane: str, points: gpd.GeoDataFrame, props: dict, lang: str, de
     return fg
 
 
-def hotspot_layer(cells: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
+def hotspot_layer(cells: gpd.GeoDataFrame, lang: str, min_count: int = 1) -> folium.FeatureGroup:
     """Significant hot cells: outlined; a dashed, thicker outline where no patrol covers them."""
     fg = folium.FeatureGroup(name="hotspots")
     hot = cells[cells["kind"] == "hot"] if len(cells) else cells
@@ -299,7 +297,7 @@ def hotspot_layer(cells: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
         return fg
     props = gpd.GeoDataFrame(
         {
-            "n": hot["count"].map(lambda c: fmt(c, lang)).to_numpy(),
+            "n": hot["count"].map(lambda c: fmt(c, lang) if c >= min_count else f"< {min_count}").to_numpy(),
             "z": hot["gi_z"].map(lambda z: fmt(z, lang, 1)).to_numpy(),
             "where": np.where(hot["outside_coverage"], esc(t("hot_outside", lang)), "").astype(object),
             "_outside": hot["outside_coverage"].to_numpy(),

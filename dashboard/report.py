@@ -77,7 +77,7 @@ def svg_map(table: gpd.GeoDataFrame, lang: str) -> str:
     )
 
 
-def ranking_rows(ranking: pd.DataFrame, lang: str) -> str:
+def ranking_rows(ranking: pd.DataFrame, lang: str, meeting: bool = True) -> str:
     rows = []
     for _, r in ranking.iterrows():
         cells = [
@@ -89,15 +89,18 @@ def ranking_rows(ranking: pd.DataFrame, lang: str) -> str:
             _fmt(r["incidents_uncovered"], lang),
             _fmt(r["gap_score"], lang, 1) + (" *" if r["too_small"] else ""),
             "–" if pd.isna(r["green_coverage_share"]) else f"{_fmt(100 * r['green_coverage_share'], lang)} %",
-            _fmt(r["meeting_points_uncovered"], lang),
-        ]
+        ] + ([_fmt(r["meeting_points_uncovered"], lang)] if meeting else [])
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "".join(rows)
 
 
-def report_html(table: gpd.GeoDataFrame, ranking: pd.DataFrame, filters: list[str], lang: str, demo: bool) -> str:
-    """The whole report as one HTML document."""
-    head = [t(k, lang) for k in ("rank", "col_name", "col_population", "col_coverage", "col_incidents", "col_uncovered", "col_gap", "col_green_cov", "col_meeting_uncovered")]
+def report_html(table: gpd.GeoDataFrame, ranking: pd.DataFrame, filters: list[str], lang: str, demo: bool, policy=None) -> str:
+    """The whole report as one HTML document (meeting points and small counts only as the policy allows)."""
+    meeting = policy is None or policy.meeting_points
+    if policy is not None:
+        ranking = policy.suppress(ranking, ["incidents", "incidents_uncovered"])
+    keys = ["rank", "col_name", "col_population", "col_coverage", "col_incidents", "col_uncovered", "col_gap", "col_green_cov"]
+    head = [t(k, lang) for k in keys + (["col_meeting_uncovered"] if meeting else [])]
     stamp = datetime.now().strftime("%d.%m.%Y %H:%M")
     demo_note = f'<p class="demo">{html.escape(t("demo_badge", lang).replace("**", ""))}</p>' if demo else ""
     filter_items = "".join(f"<li>{html.escape(f)}</li>" for f in filters)
@@ -123,7 +126,7 @@ def report_html(table: gpd.GeoDataFrame, ranking: pd.DataFrame, filters: list[st
 <h2>{html.escape(t("definitions", lang))}</h2><ul>{definitions}</ul></div></div>
 <h2>{html.escape(t("gap_ranking", lang))}</h2>
 <table><thead><tr>{"".join(f"<th>{html.escape(h)}</th>" for h in head)}</tr></thead>
-<tbody>{ranking_rows(ranking, lang)}</tbody></table>
+<tbody>{ranking_rows(ranking, lang, meeting)}</tbody></table>
 <p>* {html.escape(t("small_note_gap", lang))}</p>
 <p>{html.escape(t("crime_source", lang))}</p>
 </body></html>"""

@@ -26,15 +26,22 @@ COLUMNS = [
 ]
 
 
-def district_table(figures: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The districts in scope with their figures, labelled for display."""
+def district_table(figures: pd.DataFrame, lang: str, policy=None) -> pd.DataFrame:
+    """The districts in scope with their figures, labelled for display.
+
+    With a ``policy`` below council: small counts suppressed, meeting points left out.
+    """
     df = pd.DataFrame(figures[figures["in_scope"]].drop(columns="geometry"))
+    if policy is not None:
+        df = policy.suppress(df, ["incidents"])
+        df.loc[df["incidents"].isna(), ["incidents_per_1000", "incidents_per_km2"]] = float("nan")
     df["coverage_pct"] = (df["coverage_share"] * 100).round(1)
     df["green_coverage_pct"] = (df["green_coverage_share"] * 100).round(1)
     df["population"] = df["population"].round(0)
     for col in ("area_km2", "incidents_per_1000", "incidents_per_km2"):
         df[col] = df[col].round(2)
-    out = df[[c for c, _ in COLUMNS]].rename(columns={c: t(k, lang) for c, k in COLUMNS})
+    columns = [(c, k) for c, k in COLUMNS if policy is None or policy.meeting_points or not c.startswith("meeting")]
+    out = df[[c for c, _ in columns]].rename(columns={c: t(k, lang) for c, k in columns})
     return out.reset_index(drop=True)
 
 
@@ -68,13 +75,16 @@ GAP_COLUMNS = [
 ]
 
 
-def gap_table(ranking: pd.DataFrame, lang: str) -> pd.DataFrame:
+def gap_table(ranking: pd.DataFrame, lang: str, policy=None) -> pd.DataFrame:
     df = ranking.copy()
+    if policy is not None:
+        df = policy.suppress(df, ["incidents", "incidents_uncovered"])
     df["coverage_pct"] = (df["coverage_share"] * 100).round(1)
     df["green_coverage_pct"] = (df["green_coverage_share"] * 100).round(1)
     df["gap_score"] = df["gap_score"].round(2)
     df["population"] = df["population"].round(0)
-    return df[[c for c, _ in GAP_COLUMNS]].rename(columns={c: t(k, lang) for c, k in GAP_COLUMNS})
+    columns = [(c, k) for c, k in GAP_COLUMNS if policy is None or policy.meeting_points or not c.startswith("meeting")]
+    return df[[c for c, _ in columns]].rename(columns={c: t(k, lang) for c, k in columns})
 
 
 def gap_column_config(lang: str) -> dict:
@@ -85,8 +95,10 @@ def gap_column_config(lang: str) -> dict:
     }
 
 
-def hotspot_table(hot: pd.DataFrame, lang: str) -> pd.DataFrame:
+def hotspot_table(hot: pd.DataFrame, lang: str, policy=None) -> pd.DataFrame:
     df = pd.DataFrame(hot.drop(columns="geometry")).sort_values("gi_z", ascending=False)
+    if policy is not None:
+        df = policy.suppress(df, ["count"])
     return pd.DataFrame(
         {
             "H3": df["cell"],
@@ -99,7 +111,9 @@ def hotspot_table(hot: pd.DataFrame, lang: str) -> pd.DataFrame:
     )
 
 
-def green_table(green: pd.DataFrame, lang: str) -> pd.DataFrame:
+def green_table(green: pd.DataFrame, lang: str, policy=None) -> pd.DataFrame:
+    if policy is not None:
+        green = policy.suppress(green, ["incidents", "incidents_uncovered"])
     return pd.DataFrame(
         {
             t("name", lang): green["name"].fillna("–"),

@@ -13,9 +13,9 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import cache, state
+from dashboard import auth, cache, state
 from dashboard.i18n import LANGS, t, term
-from geodata import domain
+from geodata import domain, privacy
 from geodata.analysis import Prepared, Selection
 from geodata.timewindow import TimeWindow
 from loaders.store import DEFAULT_DB
@@ -31,6 +31,11 @@ class Context:
     prep: Prepared
     demo: bool
     lang: str
+    user: auth.User
+
+    @property
+    def policy(self) -> privacy.Policy:
+        return self.user.policy
 
 
 def centre_name() -> str:
@@ -66,8 +71,18 @@ def current_language() -> str:
     return "en" if st.session_state.get("lang") == "en" else "de"
 
 
-def context(lang: str) -> Context:
-    """Load the data (creating demo data on first start) and label demo data."""
+def require_page(page: str) -> auth.User:
+    """The signed-in user, if their role may open ``page``; otherwise stop here."""
+    user = auth.current_user()
+    if user is None or page not in user.policy.pages:
+        st.error("403")
+        st.stop()
+    return user
+
+
+def context(lang: str, page: str) -> Context:
+    """Check access, load the data (creating demo data on first start) and label demo data."""
+    user = require_page(page)
     location = os.environ.get("ATLAS_DB") or str(DEFAULT_DB)
     created = cache.ensure_data(location)
     version = cache.store(location).version()
@@ -78,7 +93,7 @@ def context(lang: str) -> Context:
         st.toast(t("demo_created", lang))
     if demo:
         st.warning(t("demo_badge", lang), icon=":material/science:")
-    return Context(location, version, prep, demo, lang)
+    return Context(location, version, prep, demo, lang, user)
 
 
 def _seed(params: dict, prep: Prepared, page: str) -> None:

@@ -57,7 +57,10 @@ def commit(store: GeoPackageStore, checked: Checked, mode: str, licence: str) ->
         summary = importer.import_file(store, checked.layer, checked.path, mode=mode, licence=licence, name=checked.name, defaults=checked.defaults)
     except importer.ImportFailed as exc:
         return Checked(checked.layer, checked.name, error="\n".join(exc.lines))
-    return Checked(checked.layer, checked.name, summary=summary.text())
+    finally:
+        if checked.path is not None:
+            checked.path.unlink(missing_ok=True)
+    return Checked(checked.layer, checked.name, summary=summary.text(), preview=pd.DataFrame({"rows": [summary.rows]}))
 
 
 def sources() -> dict:

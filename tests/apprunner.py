@@ -82,3 +82,30 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+PASSWORD = "korrekt-pferd-batterie"
+ROLES = ("admin", "council", "workshop", "public")
+
+
+def create_accounts(db: Path, roles=ROLES) -> dict[str, str]:
+    """One account per role next to the store ``db``; returns role -> name."""
+    from loaders.accounts import AccountStore, default_path
+
+    store = AccountStore(default_path(str(db)))
+    names = {}
+    for role in roles:
+        name = f"{role}-user"
+        if store.get(name) is None:
+            store.add(name, role, PASSWORD, actor="test")
+        names[role] = name
+    return names
+
+
+def login(page, url: str, name: str, password: str = PASSWORD, path: str = "/") -> None:
+    """Sign in through the form; returns once the sign-in form has gone."""
+    page.goto(url + path)
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_text("Angemeldet:").wait_for(timeout=60_000)

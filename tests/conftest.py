@@ -92,13 +92,18 @@ def db(tmp_path, city):
 APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
-def open_app(db, monkeypatch, page: str | None = None, timeout: int = 180):
-    """The real app under AppTest on the store ``db``; optionally switched to ``views/<page>.py``."""
+def open_app(db, monkeypatch, page: str | None = None, timeout: int = 180, role: str | None = "admin"):
+    """The real app under AppTest on the store ``db``, signed in with ``role`` (None: not signed in);
+    optionally switched to ``views/<page>.py``."""
     from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import SESSION_KEY, User
 
     monkeypatch.setenv("ATLAS_DB", str(db))
     monkeypatch.setenv("ATLAS_BASEMAP", "none")
     at = AppTest.from_file(APP, default_timeout=timeout)
+    if role:
+        at.session_state[SESSION_KEY] = User(f"test-{role}", role, "password")
     if page:
         at.run()
         at.switch_page(f"views/{page}.py").run()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from loaders.store import GeoPackageStore
-from tests.conftest import APP, demo_store, open_app
+from tests.conftest import demo_store, open_app
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +72,7 @@ def test_category_filter_and_district_panel(app):
 
 
 def test_url_parameters_open_a_shared_view(demo_db, monkeypatch):
-    monkeypatch.setenv("ATLAS_DB", str(demo_db))
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = open_app(demo_db, monkeypatch)
     at.query_params["d"] = "01,21"
     at.query_params["wd"] = "56"
     at.query_params["metric"] = "coverage_share"
@@ -94,8 +92,7 @@ def test_english_interface(app):
 
 
 def test_empty_store_gets_demo_data_on_first_start(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_DB", str(tmp_path / "fresh.gpkg"))
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = open_app(tmp_path / "fresh.gpkg", monkeypatch)
     at.run()
     assert not at.exception
     assert any("Demo-Daten" in w.value for w in at.warning)

@@ -9,7 +9,7 @@ import pytest
 
 from loaders import demo
 from loaders.store import GeoPackageStore
-from tests.apprunner import ARTIFACTS, chromium, running_app
+from tests.apprunner import ARTIFACTS, chromium, create_accounts, login, running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -20,8 +20,15 @@ PANES = ("districts", "green", "coverage", "incidents", "meeting", "facilities")
 def app_url(tmp_path_factory):
     db = tmp_path_factory.mktemp("e2e") / "atlas.gpkg"
     demo.write_demo(GeoPackageStore(db), seed=3, n_incidents=5000)
+    create_accounts(db, ["admin"])
     with running_app(db) as url:
         yield url
+
+
+def signed_in(browser, url, path="/", viewport=(1600, 1000)):
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    login(page, url, "admin-user", path=path)
+    return page
 
 
 def map_frame(page):
@@ -66,7 +73,7 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         foreign = []
         page.on("request", lambda r: foreign.append(r.url) if urlparse(r.url).hostname not in ("127.0.0.1", "localhost", None) else None)
-        page.goto(app_url)
+        login(page, app_url, "admin-user")
         frame = map_frame(page)
         frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
         wait_until(lambda: pane_count(frame, "districts") == 39, what="39 district shapes")
@@ -108,8 +115,7 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
 
 def test_shared_link_reopens_the_view(app_url):
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{app_url}/?outside=1&h=20-4&cat=racist_insult,verbal_violence")
+        page = signed_in(browser, app_url, "/?outside=1&h=20-4&cat=racist_insult,verbal_violence", (1400, 900))
         frame = map_frame(page)
         frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
         assert page.locator('[data-testid="stToggle"] input, [data-testid="stCheckbox"] input').first.count() >= 0
@@ -120,8 +126,7 @@ def test_shared_link_reopens_the_view(app_url):
 
 def test_clicking_a_district_opens_its_panel(app_url):
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.goto(app_url)
+        page = signed_in(browser, app_url, "/", (1500, 1000))
         frame = map_frame(page)
         frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
         wait_until(lambda: pane_count(frame, "districts") == 39, what="districts")
@@ -136,8 +141,7 @@ def test_clicking_a_district_opens_its_panel(app_url):
 
 def test_language_switch_keeps_the_view_and_goes_into_the_link(app_url):
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{app_url}/?h=20-4")
+        page = signed_in(browser, app_url, "/?h=20-4", (1400, 900))
         map_frame(page).locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
         page.get_by_text("English").click()
         page.get_by_text("Prevention Atlas Chemnitz").wait_for(timeout=30_000)
@@ -147,8 +151,7 @@ def test_language_switch_keeps_the_view_and_goes_into_the_link(app_url):
 
 def test_gaps_page_in_the_browser(app_url):
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.goto(f"{app_url}/luecken?h=20-4&outside=1")
+        page = signed_in(browser, app_url, "/luecken?h=20-4&outside=1", (1500, 1000))
         frame = map_frame(page)
         frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
         wait_until(lambda: pane_count(frame, "districts") == 39, what="districts on the gap map")
@@ -162,8 +165,7 @@ def test_gaps_page_in_the_browser(app_url):
 
 def test_main_map_draws_the_hotspot_layer_on_request(app_url):
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{app_url}/?layers=districts,incidents,hotspots&metric=gap_score")
+        page = signed_in(browser, app_url, "/?layers=districts,incidents,hotspots&metric=gap_score", (1400, 900))
         frame = map_frame(page)
         frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
         wait_until(lambda: pane_count(frame, "hotspots") > 0, what="hotspot cells on the main map")

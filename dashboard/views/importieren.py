@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, ui, uploads
+from dashboard import auth, cache, ui, uploads
 from dashboard.i18n import t, term
 from geodata import domain
 from loaders import schema
 
 lang = ui.current_language()
 st.title(t("page_import", lang))
-ctx = ui.context(lang)
+ctx = ui.context(lang, "importieren")
 store = cache.store(ctx.location)
 
 st.markdown(t("import_intro", lang))
@@ -47,6 +47,7 @@ if upload is not None:
                 st.error(t("check_failed", lang))
                 st.code(result.error, language=None)
             else:
+                auth.audit("import", layer, f"{mode}: {int(result.preview['rows'].iloc[0])} rows from file {upload.name[:120]}")
                 st.success(t("imported", lang))
                 st.code(result.summary, language=None)
 
@@ -59,5 +60,7 @@ for name, source in uploads.sources().items():
     if c2.button(t("fetch_button", lang), key=f"fetch_{name}"):
         with st.spinner(source.default_url):
             message, ok = uploads.fetch(store, name)
+        if ok:
+            auth.audit("fetch", source.layer, message)
         (st.success if ok else st.error)(t("imported", lang) if ok else t("fetch_failed", lang))
         st.code(message, language=None)

@@ -9,7 +9,7 @@ from dashboard.i18n import t
 
 lang = ui.current_language()
 st.title(t("page_info", lang))
-ctx = ui.context(lang)
+ctx = ui.context(lang, "info")
 
 st.subheader(t("sources_title", lang))
 sources = cache.sources(ctx.location, ctx.version)

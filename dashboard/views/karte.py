@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import cache, mapview, state, tables, ui
+from dashboard import auth, cache, mapview, state, tables, ui
+from dashboard.safe import md
 from dashboard.i18n import t, term
 from geodata import domain, hexbin
 
 lang = ui.current_language()
 st.title(t("app_title", lang))
-ctx = ui.context(lang)
+ctx = ui.context(lang, "karte")
+policy = ctx.policy
 view = ui.sidebar_filters(ctx, "karte")
 result = cache.analysed(ctx.location, ctx.version, view.selection)
 table = result.districts
@@ -67,9 +70,11 @@ with col_side:
         "facilities": "l_facilities",
     }
     for key in state.LAYER_KEYS:
+        if key not in policy.layers:
+            continue  # layers this role may not see are not even offered
         count = "" if counts[key] is None else f" ({mapview.fmt(counts[key], lang)})"
         st.checkbox(f"{t(legend_names[key], lang)}{count}", key=f"v_layer_{key}")
-    layers = tuple(k for k in state.LAYER_KEYS if st.session_state.get(f"v_layer_{k}"))
+    layers = tuple(k for k in state.LAYER_KEYS if k in policy.layers and st.session_state.get(f"v_layer_{k}"))
     view = state.View(view.selection, metric, layers, st.session_state.get("v_sel"), lang)
 
 with col_map:
@@ -86,18 +91,22 @@ with col_map:
         groups.append(mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection)))
     hint = None
     if "incidents" in layers:
-        in_view = mapview.points_in_bounds(result.incidents, map_state.get("bounds")) if zoom >= mapview.POINT_ZOOM else None
+        points_ok = policy.incident_points and zoom >= mapview.POINT_ZOOM
+        in_view = mapview.points_in_bounds(result.incidents, map_state.get("bounds")) if points_ok else None
         if in_view is not None and len(in_view) <= mapview.POINT_LIMIT:
             groups.append(mapview.point_layer(in_view, lang))
+            auth.audit_once("view", "incident_details")
             hint = t("map_hint_points", lang)
         else:
             res = hexbin.resolution_for_zoom(zoom)
-            groups.append(mapview.hex_layer(cache.incident_hexagons(ctx.location, ctx.version, view.selection, res), lang))
-            hint = t("map_hint_hex", lang)
+            hexes = cache.incident_hexagons(ctx.location, ctx.version, view.selection, res)
+            groups.append(mapview.hex_layer(hexes, lang, policy.min_count))
+            hint = t("map_hint_hex", lang) if policy.incident_points else t("aggregated_note", lang).format(k=policy.min_count)
     if "hotspots" in layers:
-        groups.append(mapview.hotspot_layer(cache.hotspot_cells(ctx.location, ctx.version, view.selection), lang))
-    if "meeting" in layers:
+        groups.append(mapview.hotspot_layer(cache.hotspot_cells(ctx.location, ctx.version, view.selection), lang, policy.min_count))
+    if "meeting" in layers and policy.meeting_points:
         groups.append(mapview.meeting_layer(ctx.prep.meeting_points, lang))
+        auth.audit_once("view", "meeting_points")
     if "facilities" in layers:
         groups.append(mapview.facility_layer(ctx.prep.facilities, lang))
     st_folium(
@@ -130,13 +139,15 @@ st.selectbox(
 code = st.session_state.get("v_sel")
 if code:
     row = table.set_index("code").loc[code]
-    st.markdown(f"### {row['name']} ({code})" + (f" · {t('centre', lang)}" if row["is_centre"] else ""))
+    st.markdown(f"### {md(row['name'])} ({md(code)})" + (f" · {t('centre', lang)}" if row["is_centre"] else ""))
     m1, m2, m3, m4, m5, m6 = st.columns(6)
-    m1.metric(t("col_incidents", lang), mapview.fmt(row["incidents"], lang), help=t("small_note", lang) if row["small_count"] else None)
+    shown = policy.suppress(pd.DataFrame({"n": [row["incidents"]]}), ["n"])["n"].iloc[0]
+    m1.metric(t("col_incidents", lang), mapview.fmt(shown, lang), help=t("small_note", lang) if row["small_count"] else None)
     m2.metric(t("col_per_1000", lang), mapview.fmt(row["incidents_per_1000"], lang, 1))
     m3.metric(t("col_coverage", lang), mapview.pct(row["coverage_share"], lang))
     m4.metric(t("col_green_cov", lang), mapview.pct(row["green_coverage_share"], lang))
-    m5.metric(t("col_meeting", lang), f"{mapview.fmt(row['meeting_points'], lang)} ({mapview.fmt(row['meeting_points_active'], lang)})")
+    if policy.meeting_points:
+        m5.metric(t("col_meeting", lang), f"{mapview.fmt(row['meeting_points'], lang)} ({mapview.fmt(row['meeting_points_active'], lang)})")
     m6.metric(t("col_facilities", lang), mapview.fmt(row["facilities"], lang))
     st.caption(
         f"{t('col_crime_rate', lang)}: {mapview.fmt(row['crime_rate'], lang)} "
@@ -144,19 +155,19 @@ if code:
     )
     sel = result.incidents[result.incidents["district"] == code]
     c1, c2 = st.columns(2)
-    by_cat = sel["category"].value_counts().rename_axis("category").reset_index(name="count")
+    by_cat = policy.suppress(sel["category"].value_counts().rename_axis("category").reset_index(name="count"), ["count"])
     by_cat["label"] = by_cat["category"].map(lambda k: term(domain.CATEGORIES, k, lang))
     fig = px.bar(by_cat, x="count", y="label", orientation="h", labels={"count": t("count", lang), "label": ""}, title=t("by_category", lang))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), yaxis={"categoryorder": "total ascending"})
     c1.plotly_chart(fig, width="stretch")
-    by_hour = sel["hour"].value_counts().reindex(range(24), fill_value=0).rename_axis("hour").reset_index(name="count")
+    by_hour = policy.suppress(sel["hour"].value_counts().reindex(range(24), fill_value=0).rename_axis("hour").reset_index(name="count"), ["count"])
     fig = px.bar(by_hour, x="hour", y="count", labels={"count": t("count", lang), "hour": t("hour", lang)}, title=t("by_hour", lang))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
     c2.plotly_chart(fig, width="stretch")
 
 # -- district table ----------------------------------------------------------
 st.subheader(t("table", lang))
-frame = tables.district_table(table, lang)
+frame = tables.district_table(table, lang, policy)
 st.dataframe(frame, hide_index=True, width="stretch", column_config=tables.column_config(lang))
 st.download_button(
     t("download_csv", lang),

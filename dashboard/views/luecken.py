@@ -6,14 +6,15 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import cache, mapview, report, tables, ui
+from dashboard import auth, cache, mapview, report, tables, ui
 from dashboard.i18n import t
-from geodata import domain
+from geodata import domain, privacy
 from geodata.gaps import ranking_table
 
 lang = ui.current_language()
 st.title(t("page_gaps", lang))
-ctx = ui.context(lang)
+ctx = ui.context(lang, "luecken")
+policy = ctx.policy
 view = ui.sidebar_filters(ctx, "luecken")
 ui.publish(view)
 result = cache.analysed(ctx.location, ctx.version, view.selection)
@@ -37,7 +38,7 @@ k4.metric(t("kpi_hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].su
 # -- ranking ---------------------------------------------------------------------
 st.subheader(t("gap_ranking", lang))
 ranking = ranking_table(result)
-frame = tables.gap_table(ranking, lang)
+frame = tables.gap_table(ranking, lang, policy)
 st.dataframe(frame, hide_index=True, width="stretch", column_config=tables.gap_column_config(lang))
 st.caption(t("small_note_gap", lang))
 c1, c2 = st.columns(2)
@@ -45,7 +46,7 @@ c1.download_button(t("download_csv", lang), tables.to_csv(frame, lang), file_nam
 filters = ui.filter_summary(view, ctx.prep, lang)
 c2.download_button(
     t("download_report", lang),
-    report.report_html(table, ranking, filters, lang, ctx.demo).encode("utf-8"),
+    report.report_html(table, ranking, filters, lang, ctx.demo, policy).encode("utf-8"),
     file_name="bericht-luecken.html" if lang == "de" else "gap-report.html",
     mime="text/html",
 )
@@ -56,7 +57,11 @@ with col_map:
     mapview.use_local_assets()
     fmap = mapview.base_map(mapview.basemap_choice(), tuple(ctx.prep.districts.total_bounds) if len(ctx.prep.districts) else None)
     fg, cls = mapview.districts_layer(table, "gap_score", None, lang)
-    groups = [fg, mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection)), mapview.hotspot_layer(cells, lang)]
+    groups = [
+        fg,
+        mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection)),
+        mapview.hotspot_layer(cells, lang, policy.min_count),
+    ]
     st_folium(fmap, key="gap_map", feature_group_to_add=groups, returned_objects=[], height=520, use_container_width=True)
     st.markdown(mapview.choropleth_legend(cls, "gap_score", lang), unsafe_allow_html=True)
 
@@ -72,7 +77,8 @@ with col_hm:
     )
     incidents, hours, uncovered = cache.week_profile(ctx.location, ctx.version, view.selection, scope)
     days = [d.label(lang) for d in domain.WEEKDAYS]
-    no_patrol = incidents * (hours == 0)
+    no_patrol = privacy.suppress_array(incidents * (hours == 0), policy.min_count)
+    incidents = privacy.suppress_array(incidents, policy.min_count)
     tabs = st.tabs([t("hm_gap", lang), t("hm_incidents", lang), t("hm_presence", lang)])
     for tab, (z, scale) in zip(tabs, ((no_patrol, "Reds"), (incidents, "Oranges"), (hours, "Blues"))):
         fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=days, colorscale=scale, hovertemplate="%{y} %{x}:00 · %{z}<extra></extra>"))
@@ -82,15 +88,17 @@ with col_hm:
 # -- hotspots, green spaces, meeting points --------------------------------------------
 st.subheader(t("hotspots_title", lang))
 if len(hot):
-    st.dataframe(tables.hotspot_table(hot, lang), hide_index=True, width="stretch")
+    st.dataframe(tables.hotspot_table(hot, lang, policy), hide_index=True, width="stretch")
 else:
     st.info(t("hotspots_none", lang))
 
 st.subheader(t("green_title", lang))
 green = cache.green_ranking(ctx.location, ctx.version, view.selection)
-st.dataframe(tables.green_table(green, lang), hide_index=True, width="stretch")
+st.dataframe(tables.green_table(green, lang, policy), hide_index=True, width="stretch")
 
-st.subheader(t("meeting_title", lang))
-st.caption(t("meeting_sensitive", lang))
-meeting = cache.meeting_report(ctx.location, ctx.version, view.selection)
-st.dataframe(tables.meeting_table(meeting, lang), hide_index=True, width="stretch")
+if policy.meeting_points:
+    st.subheader(t("meeting_title", lang))
+    st.caption(t("meeting_sensitive", lang))
+    meeting = cache.meeting_report(ctx.location, ctx.version, view.selection)
+    st.dataframe(tables.meeting_table(meeting, lang), hide_index=True, width="stretch")
+    auth.audit_once("view", "meeting_points")
