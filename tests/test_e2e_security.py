@@ -1,0 +1,252 @@
+"""Who sees what, checked on what the browser really receives; XSS; lockout; audit.
+
+The real app runs in headless chromium. For every role we collect everything
+delivered to the browser — the page, the map iframe and every websocket frame —
+and look for the secret markers planted in the data.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from loaders import demo
+from loaders.audit import AuditLog
+from loaders.accounts import default_path
+from loaders.store import GeoPackageStore, Provenance
+from tests.apprunner import PASSWORD, chromium, create_accounts, login, running_app
+
+pytestmark = pytest.mark.e2e
+
+SECRET_LABEL = "GEHEIM-TREFFPUNKT"
+SECRET_TEXT = "GEHEIM-BESCHREIBUNG-4711"
+MEETING_AT = (12.95123, 50.85234)  # lon, lat
+INCIDENT_AT = (12.93871, 50.82913)
+ALL_LAYERS = "/?layers=districts,green,coverage,incidents,hotspots,meeting,facilities"
+
+XSS = {
+    "district": '[Luther](javascript:alert(5)) <img src=x onerror=alert(4)>viertel',
+    "green": '"><svg onload=alert(6)>',
+    "facility": "<iframe src=javascript:alert(7)></iframe>",
+    "meeting": f"{SECRET_LABEL} <img src=x onerror=alert(1)>",
+    "kind": "<script>alert(2)</script>",
+    "incident": f"{SECRET_TEXT} <img src=x onerror=alert(3)> **fett** [link](javascript:alert(9))",
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    db = tmp_path_factory.mktemp("sec") / "atlas.gpkg"
+    frames = demo.generate(seed=9, n_incidents=3000)
+    frames["districts"].loc[frames["districts"]["code"] == "22", "name"] = XSS["district"]
+    frames["green_spaces"].loc[0, "name"] = XSS["green"]
+    frames["facilities"].loc[0, "name"] = XSS["facility"]
+    meeting = frames["meeting_points"]
+    extra = gpd.GeoDataFrame(
+        {"id": ["M-SECRET"], "label": [XSS["meeting"]], "kind": [XSS["kind"]], "status": ["active"],
+         "last_confirmed": [pd.Timestamp("2026-01-05", tz="UTC")]},
+        geometry=[Point(*MEETING_AT)], crs=4326,
+    )
+    frames["meeting_points"] = pd.concat([meeting, extra], ignore_index=True)
+    inc = frames["incidents"]
+    secret = gpd.GeoDataFrame(
+        {"id": ["I-SECRET"], "occurred_at": [pd.Timestamp("2026-03-07 21:30", tz="UTC")], "category": ["racist_insult"],
+         "source": ["chronicle"], "description": [XSS["incident"]]},
+        geometry=[Point(*INCIDENT_AT)], crs=4326,
+    )
+    frames["incidents"] = pd.concat([inc, secret], ignore_index=True)
+    GeoPackageStore(db).write(frames, Provenance("test data", "CC0", demo=True))
+    names = create_accounts(db)
+    with running_app(db) as url:
+        yield url, db, names
+
+
+class Recorder:
+    """Everything the browser receives and every script effect we must not see."""
+
+    def __init__(self, page):
+        self.frames: list[bytes] = []
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        page.on("dialog", self._dialog)
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _frame(self, payload):
+        self.frames.append(payload if isinstance(payload, bytes) else payload.encode())
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def delivered(self, page) -> bytes:
+        parts = [page.content().encode()] + [f.content().encode() for f in page.frames if f != page.main_frame]
+        return b"\n".join(parts + self.frames)
+
+
+def open_page(page, title: str):
+    """Go to another page inside the same session (a reload would start a new, signed-out session)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+
+
+def map_frame(page):
+    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=60_000)
+    for _ in range(200):
+        for frame in page.frames:
+            if "streamlit_folium" in frame.url:
+                return frame
+        time.sleep(0.1)
+    raise AssertionError("no map")
+
+
+def settle(frame, seconds: float = 2.0):
+    frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+    time.sleep(seconds)
+
+
+def click_at(page, frame, lon, lat) -> str:
+    """Click the map at a place and return the text of the popup that opens."""
+    x, y = frame.evaluate(f"(() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    frame.locator(".leaflet-popup-content").first.wait_for(timeout=15_000)
+    return frame.locator(".leaflet-popup-content").first.inner_text()
+
+
+def zoom_to(page, frame, lon, lat):
+    frame.evaluate(f"window.map.setView([{lat}, {lon}], 16)")
+    time.sleep(3)  # the server answers the new view
+    return map_frame(page)
+
+
+@pytest.mark.parametrize("role", ["admin", "council", "workshop", "public"])
+def test_role_layer_matrix_on_delivered_content(app, role):
+    url, _, names = app
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        rec = Recorder(page)
+        login(page, url, names[role], path=ALL_LAYERS)
+        frame = map_frame(page)
+        settle(frame)
+        panes = {p: frame.locator(f".leaflet-{p}-pane path").count() for p in ("districts", "incidents", "meeting", "facilities")}
+        frame = zoom_to(page, frame, *INCIDENT_AT)
+        time.sleep(1)
+        if role in ("council", "workshop", "admin"):
+            open_page(page, "Lücken")
+            map_frame(page)
+            time.sleep(3)
+        content = rec.delivered(page)
+        sees_all = role in ("admin", "council")
+        assert (SECRET_LABEL.encode() in content) == sees_all, role
+        assert (SECRET_TEXT.encode() in content) == sees_all, role
+        if not sees_all:
+            for value in (*MEETING_AT, *INCIDENT_AT):
+                # the exact coordinate, not a longer number that happens to start with the same digits
+                hits = [m.start() for m in re.finditer(rb"(?<![\d.])" + re.escape(f"{value:.5f}".encode()) + rb"(?!\d)", content)]
+                assert hits == [], (role, value, [content[max(0, h - 80):h + 40] for h in hits[:3]])
+            assert b"(fiktiv)" not in content  # every demo meeting point label ends so
+        assert panes["districts"] == 39
+        assert (panes["meeting"] > 0) == sees_all
+        assert (panes["incidents"] > 0) == (role != "public")
+        assert (panes["facilities"] > 0) == (role != "public")
+        assert rec.dialogs == []
+
+
+def test_xss_corpus_executes_nowhere(app):
+    url, _, names = app
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        rec = Recorder(page)
+        login(page, url, names["admin"], path=ALL_LAYERS + "&sel=22")
+        frame = map_frame(page)
+        settle(frame, 3)
+        # tooltips of every kind of shape
+        for pane in ("districts", "green", "facilities", "meeting"):
+            shapes = frame.locator(f".leaflet-{pane}-pane path")
+            for i in range(min(shapes.count(), 4)):
+                shapes.nth(i).hover(force=True)
+                time.sleep(0.1)
+        # the planted meeting point's popup: shown, with the markup as text
+        frame = zoom_to(page, frame, *MEETING_AT)
+        popup = click_at(page, frame, *MEETING_AT)
+        assert "<img src=x onerror=alert(1)>" in popup and "<script>alert(2)</script>" in popup
+        # the planted incident's popup
+        frame = zoom_to(page, frame, *INCIDENT_AT)
+        popup = click_at(page, frame, *INCIDENT_AT)
+        assert SECRET_TEXT in popup and "<img src=x onerror=alert(3)>" in popup and "[link](javascript:alert(9))" in popup
+        main = page.locator('[data-testid="stMain"]')
+        assert XSS["district"].replace("\\", "") in main.inner_text()  # the district panel shows the name as typed
+        for title in ("Lücken", "Daten & Quellen", "Protokoll"):
+            open_page(page, title)
+            time.sleep(3)
+        # a file whose name is a payload, through the import page
+        open_page(page, "Daten importieren")
+        page.locator('input[type="file"]').wait_for(state="attached", timeout=60_000)
+        page.locator('input[type="file"]').set_input_files(
+            {"name": "<img src=x onerror=alert(8)>.csv", "mimeType": "text/csv", "buffer": b"id,name\n1,2\n"}
+        )
+        page.get_by_text("<img src=x onerror=alert(8)>.csv:", exact=False).first.wait_for(timeout=30_000)
+        time.sleep(1)
+        assert rec.dialogs == []
+        scripted = [e for e in rec.errors if "alert" in e or "javascript:" in e.lower()]
+        assert scripted == [], scripted
+
+
+def test_lockout_after_repeated_failures_is_logged(app):
+    url, db, _ = app
+    from loaders.accounts import AccountStore
+
+    AccountStore(default_path(str(db))).add("locked-user", "council", PASSWORD, actor="test")
+    log = AuditLog(default_path(str(db)))
+
+    def failures() -> int:
+        entries = log.entries(actor="locked-user", action="login_failed")
+        return len(entries)
+
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(url)
+        for attempt in range(1, 6):
+            page.get_by_label("Name").fill("locked-user")
+            page.get_by_label("Passwort").fill("wrong-password!")
+            page.get_by_role("button", name="Anmelden").click()
+            deadline = time.monotonic() + 30
+            while failures() < attempt and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert failures() == attempt
+        page.get_by_text("Zu viele Fehlversuche").wait_for(timeout=30_000)  # the fifth failure locks
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        deadline = time.monotonic() + 30
+        while failures() < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert failures() == 6  # even the right password is refused while locked
+        page.get_by_text("Zu viele Fehlversuche").wait_for(timeout=30_000)
+        assert page.get_by_text("Angemeldet:").count() == 0
+    log = AuditLog(default_path(str(db))).entries()
+    mine = log[log["actor"] == "locked-user"]
+    assert (mine["action"] == "login_failed").sum() >= 5
+    assert (log["action"] == "account_lockout").any()
+
+
+def test_audit_entries_are_written_and_visible_to_admins(app):
+    url, db, names = app
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        login(page, url, names["council"], path=ALL_LAYERS)
+        settle(map_frame(page))
+    log = AuditLog(default_path(str(db))).entries()
+    council = log[log["actor"] == names["council"]]
+    assert set(council["action"]) >= {"login", "view"}
+    assert "meeting_points" in set(council.loc[council["action"] == "view", "target"])
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        login(page, url, names["admin"], path="/protokoll")
+        page.get_by_text("Protokoll als CSV herunterladen").wait_for(timeout=30_000)
