@@ -5,6 +5,7 @@
     python -m dashboard.users remove NAME
     python -m dashboard.users set-role NAME ROLE
     python -m dashboard.users passwd NAME
+    python -m dashboard.users first-admin   # only when there is no account yet
 
 The accounts file is ``--accounts PATH``, else ``$ATLAS_ACCOUNTS``, else
 ``atlas-accounts.sqlite`` next to the data store (``$ATLAS_DB``). The password
@@ -59,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     set_role.add_argument("role", help="one of: " + ", ".join(ROLES))
     passwd = sub.add_parser("passwd", parents=[common], help="set a new password (also lifts a lock)")
     passwd.add_argument("name")
+    sub.add_parser(
+        "first-admin",
+        parents=[common],
+        help="with no account yet: create 'admin' with a random password and print it (used by scripts/run.sh)",
+    )
     return parser
 
 
@@ -120,6 +126,16 @@ def run(argv: list[str] | None = None) -> int:
     elif args.command == "set-role":
         store.set_role(args.name, args.role, actor=actor)
         print(f"{args.name} is now {args.role}")
+    elif args.command == "first-admin":
+        if store.list():
+            return 0
+        import secrets
+
+        password = os.environ.get("ATLAS_PASSWORD") or secrets.token_urlsafe(12)
+        store.add("admin", "admin", password, actor=actor)
+        print("No accounts yet: created the account 'admin' (role admin).")
+        print(f"  Password: {password}")
+        print(f"  Change it with: {PROG} passwd admin; add accounts with: {PROG} add NAME --role ROLE")
     elif args.command == "passwd":
         if store.get(args.name) is None:
             raise AccountError(f"unknown account '{args.name}'")

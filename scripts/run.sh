@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh requirements.txt
+.venv/bin/python -m dashboard.users first-admin
 exec .venv/bin/streamlit run dashboard/app.py "$@"

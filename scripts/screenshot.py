@@ -15,16 +15,17 @@ sys.path.insert(0, str(ROOT))
 
 from loaders import demo  # noqa: E402
 from loaders.store import GeoPackageStore  # noqa: E402
-from tests.apprunner import chromium, running_app  # noqa: E402
+from tests.apprunner import chromium, create_accounts, login, running_app  # noqa: E402
 
 
 def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "atlas.gpkg"
         demo.write_demo(GeoPackageStore(db))
+        names = create_accounts(db, ["council"])
         with running_app(db) as url, chromium() as browser:
             page = browser.new_page(viewport={"width": 1500, "height": 950})
-            page.goto(f"{url}/?h=20-4&outside=1&sel=21")
+            login(page, url, names["council"], path="/?h=20-4&outside=1&sel=21")
             page.locator('iframe[title="streamlit_folium.st_folium"]').wait_for(timeout=60_000)
             frame = next(f for f in page.frames if "streamlit_folium" in f.url)
             frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)

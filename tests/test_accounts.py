@@ -437,3 +437,18 @@ def test_cli_does_not_import_streamlit():
     code = "import sys, dashboard.users; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_first_admin_only_when_there_is_no_account(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "acc.sqlite"
+    cmd = [sys.executable, "-m", "dashboard.users", "--accounts", str(path), "first-admin"]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "ATLAS_PASSWORD"}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    password = next(line.split(": ", 1)[1] for line in out.splitlines() if "Password:" in line)
+    assert len(password) >= 12
+    assert AccountStore(path).authenticate("admin", password).ok
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    assert again == ""  # accounts exist: nothing created, nothing printed
