@@ -103,6 +103,35 @@ WEEKDAYS = [
     Term("6", "So", "Sun"),
 ]
 
+# Safe-City-Lab workshops: what participants record
+FEELINGS = _vocab(
+    Term("unsafe", "fühle mich unsicher", "feel unsafe"),
+    Term("safe", "fühle mich sicher", "feel safe"),
+)
+
+REASONS = _vocab(
+    Term("poor_lighting", "schlechte Beleuchtung", "poor lighting"),
+    Term("deserted", "menschenleer", "deserted"),
+    Term("groups", "Gruppen", "groups"),
+    Term("harassment", "Belästigung", "harassment"),
+    Term("far_right", "rechtsextreme Präsenz", "far-right presence"),
+    Term("traffic", "Verkehr", "traffic"),
+    Term("drugs", "Drogen", "drugs"),
+    Term("neglect", "Verwahrlosung, Müll", "neglect, litter"),
+    Term("lively", "belebt, gut einsehbar", "lively, open to view"),
+    Term("other", "Sonstiges", "other"),
+)
+
+TIMES_OF_DAY = _vocab(
+    Term("morning", "morgens", "morning"),
+    Term("day", "tagsüber", "daytime"),
+    Term("evening", "abends", "evening"),
+    Term("night", "nachts", "at night"),
+    Term("always", "immer", "always"),
+)
+
+COMMENT_MAX = 280
+
 LAYERS = (
     "districts",
     "green_spaces",

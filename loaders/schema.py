@@ -153,6 +153,62 @@ SPECS: dict[str, LayerSpec] = {
         "id",
         pa.DataFrameSchema({"id": _str(), "name": _str(), "kind": _isin(domain.FACILITY_KINDS)}),
     ),
+    "observations": LayerSpec(
+        "observations",
+        ("Point",),
+        "id",
+        pa.DataFrameSchema(
+            {
+                "id": _str(),
+                "workshop_id": _str(),
+                "participant": _str(),
+                "feeling": _isin(domain.FEELINGS),
+                "reasons": pa.Column(
+                    str,
+                    pa.Check(
+                        lambda s: s.fillna("").map(lambda v: all(r in domain.REASONS for r in v.split(",") if r)),
+                        element_wise=False,
+                        error=f"unknown reason; allowed: {', '.join(domain.REASONS)}",
+                    ),
+                    nullable=True,
+                ),
+                "time_of_day": _isin(domain.TIMES_OF_DAY),
+                "comment": pa.Column(str, pa.Check.str_length(max_value=domain.COMMENT_MAX), nullable=True),
+                "created_at": _ts(),
+                "hidden": pa.Column(int, pa.Check.isin([0, 1]), coerce=True),
+            }
+        ),
+    ),
+    "workshops": LayerSpec(
+        "workshops",
+        None,
+        "id",
+        pa.DataFrameSchema(
+            {
+                "id": _str(),
+                "code": pa.Column(str, pa.Check.str_matches(r"^[A-Z0-9]{6}$"), unique=True),
+                "title": _str(),
+                "date": _str(),
+                "districts": pa.Column(str, nullable=True),
+                "created_by": _str(),
+                "created_at": _ts(),
+                "open": pa.Column(int, pa.Check.isin([0, 1]), coerce=True),
+            }
+        ),
+    ),
+    "saved_views": LayerSpec(
+        "saved_views",
+        None,
+        "name",
+        pa.DataFrameSchema(
+            {
+                "name": pa.Column(str, pa.Check.str_length(1, 80)),
+                "params": pa.Column(str, pa.Check.str_length(0, 2000)),
+                "created_by": _str(),
+                "created_at": _ts(),
+            }
+        ),
+    ),
     "crime_stats": LayerSpec(
         "crime_stats",
         None,
