@@ -19,6 +19,7 @@ user = auth.current_user()
 PAGES = [
     ("karte", "views/karte.py", "page_map", ":material/map:"),
     ("luecken", "views/luecken.py", "page_gaps", ":material/radar:"),
+    ("workshop", "views/workshop.py", "page_workshop", ":material/groups:"),
     ("importieren", "views/importieren.py", "page_import", ":material/upload:"),
     ("protokoll", "views/protokoll.py", "page_audit", ":material/history:"),
     ("info", "views/info.py", "page_info", ":material/info:"),
@@ -37,8 +38,9 @@ if user is None:
     st.stop()
 
 allowed = user.policy.pages
+first = next((key for key, *_ in PAGES if key in allowed), None)
 pages = [
-    st.Page(path, title=t(title, lang), icon=icon, url_path=key, default=(key == "karte"))
+    st.Page(path, title=t(title, lang), icon=icon, url_path=key, default=(key == first))
     for key, path, title, icon in PAGES
     if key in allowed
 ]

@@ -31,11 +31,18 @@ ONCE_KEY = "_audited"
 class User:
     name: str
     role: str
-    via: str  # "password", "sso" or "public"
+    via: str  # "password", "sso", "public" or "code" (workshop participant)
+    workshop_id: str | None = None  # participants: the workshop they joined
+    participant: str | None = None  # participants: an anonymous random token, no names
 
     @property
     def policy(self) -> privacy.Policy:
-        return privacy.policy(self.role)
+        policy = privacy.policy(self.role)
+        if self.via == "code":  # anonymous participants: the workshop page only
+            from dataclasses import replace
+
+            policy = replace(policy, pages=frozenset({"workshop"}))
+        return policy
 
 
 def _location() -> str:
@@ -133,11 +140,35 @@ def logout() -> None:
         st.logout()
 
 
+def join_workshop(code: str) -> User | None:
+    """Sign in as an anonymous participant of the open workshop with this code."""
+    import secrets
+
+    from loaders.workshops import WorkshopStore, default_path as workshops_path
+
+    workshop = WorkshopStore(workshops_path(_location())).by_code(code)
+    if workshop is None:
+        return None
+    token = secrets.token_hex(8)
+    return _sign_in(User(f"teilnahme-{token[:6]}", "workshop", "code", workshop["id"], token))
+
+
 def login_page(lang: str) -> None:
     """The only thing served without a signed-in user."""
     st.title(t("app_title", lang))
     if st.session_state.get("_timed_out"):
         st.info(t("session_timed_out", lang))
+    code = st.query_params.get("join")
+    with st.form("join", clear_on_submit=False):
+        st.markdown(f"**{t('join_title', lang)}**")
+        entered = st.text_input(t("join_code", lang), value=code or "", max_chars=6, key="join_code")
+        joined = st.form_submit_button(t("join_submit", lang))
+    if joined:
+        if join_workshop(entered):
+            st.query_params.pop("join", None)
+            st.rerun()
+        audit("join_failed", entered.strip()[:12], actor="-")
+        st.error(t("join_unknown", lang))
     with st.form("login", clear_on_submit=False):
         name = st.text_input(t("login_name", lang), key="login_name")
         password = st.text_input(t("login_password", lang), type="password", key="login_password")

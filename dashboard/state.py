@@ -25,6 +25,9 @@ class View:
     layers: tuple[str, ...] = DEFAULT_LAYERS
     district: str | None = None  # the district whose panel is open
     lang: str = "de"
+    present: bool = False  # presentation mode for the projector
+    zoom: float | None = None  # map zoom and centre (lat, lon) of a saved view
+    center: tuple[float, float] | None = None
 
 
 def _list(params: dict, key: str, allowed) -> tuple[str, ...]:
@@ -74,13 +77,33 @@ def from_params(params: dict, district_codes=(), centre: str = domain.DEFAULT_CE
     layers = params.get("layers")
     layer_tuple = DEFAULT_LAYERS if layers is None else tuple(k for k in str(layers).split(",") if k in LAYER_KEYS)
     district = params.get("sel")
+    zoom, center = _zoom(params.get("z")), _center(params.get("c"))
     return View(
         selection=sel,
         metric=params.get("metric") if params.get("metric") in METRICS else METRICS[0],
         layers=layer_tuple,
         district=district if district in set(district_codes) else None,
         lang="en" if params.get("lang") == "en" else "de",
+        present=str(params.get("present", "")) == "1",
+        zoom=zoom,
+        center=center,
     )
+
+
+def _zoom(raw) -> float | None:
+    try:
+        z = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return z if 8 <= z <= 19 else None
+
+
+def _center(raw) -> tuple[float, float] | None:
+    try:
+        lat, lon = (float(v) for v in str(raw).split(","))
+    except (TypeError, ValueError):
+        return None
+    return (lat, lon) if 50.5 <= lat <= 51.2 and 12.4 <= lon <= 13.4 else None
 
 
 def to_params(view: View) -> dict[str, str]:
@@ -108,6 +131,12 @@ def to_params(view: View) -> dict[str, str]:
         out["layers"] = ",".join(view.layers)
     if view.district:
         out["sel"] = view.district
+    if view.present:
+        out["present"] = "1"
+    if view.zoom is not None:
+        out["z"] = f"{view.zoom:g}"
+    if view.center is not None:
+        out["c"] = f"{view.center[0]:.5f},{view.center[1]:.5f}"
     return out
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import auth, cache, state
 from dashboard.i18n import LANGS, t, term
+from dashboard.safe import md
 from geodata import domain, privacy
 from geodata.analysis import Prepared, Selection
 from geodata.timewindow import TimeWindow
@@ -215,8 +216,83 @@ def sidebar_filters(ctx: Context, page: str) -> state.View:
         centre=centre_name(),
     )
     layers = tuple(k for k in state.LAYER_KEYS if st.session_state.get(f"v_layer_{k}", True))
-    view = state.View(selection, st.session_state.get("v_metric", state.METRICS[0]), layers, st.session_state.get("v_sel"), lang)
+    base = state.from_params(params, prep.districts["code"].tolist(), centre_name())
+    view = state.View(
+        selection,
+        st.session_state.get("v_metric", state.METRICS[0]),
+        layers,
+        st.session_state.get("v_sel"),
+        lang,
+        present=base.present,
+        zoom=base.zoom,
+        center=base.center,
+    )
     return view
+
+
+def saved_views(view: state.View, user) -> None:
+    """Sidebar: save the current view under a name, reopen saved ones, copy their link."""
+    from urllib.parse import urlencode
+
+    from dashboard import workshop_ui
+
+    store = workshop_ui.store()
+    with st.sidebar.expander(t("views", view.lang)):
+        name = st.text_input(t("view_name", view.lang), max_chars=80, key="view_name")
+        if st.button(t("view_save", view.lang), key="view_save") and name.strip():
+            map_state = st.session_state.get("atlas_map") or {}
+            zoom, bounds = map_state.get("zoom"), map_state.get("bounds") or {}
+            center = None
+            try:
+                sw, ne = bounds["_southWest"], bounds["_northEast"]
+                center = ((sw["lat"] + ne["lat"]) / 2, (sw["lng"] + ne["lng"]) / 2)
+            except (KeyError, TypeError):
+                pass
+            saved = replace(view, zoom=float(zoom) if zoom else None, center=center)
+            store.save_view(name.strip(), urlencode(state.to_params(saved)), user.name)
+            auth.audit("view_save", name.strip()[:80])
+            st.success(t("view_saved", view.lang))
+        views = store.views()
+        for row in views.itertuples():
+            c1, c2 = st.columns([3, 1])
+            c1.code(f"?{row.params}", language=None)
+            if c2.button("↗", key=f"open_view_{row.name}", help=row.name):
+                _open_params(dict(__import__("urllib.parse").parse.parse_qsl(row.params)))
+            st.caption(md(row.name))
+
+
+def _open_params(params: dict) -> None:
+    for key in (*FILTER_KEYS, "v_metric", "v_sel", *(f"v_layer_{k}" for k in state.LAYER_KEYS)):
+        st.session_state.pop(key, None)
+    st.session_state[VIEW_KEY] = params
+    st.session_state.pop("_page", None)
+    st.query_params.from_dict(params)
+    st.rerun()
+
+
+def presentation_toggle(view: state.View) -> None:
+    """Enter or leave presentation mode (kept in the URL as present=1)."""
+    label = t("present_exit", view.lang) if view.present else t("present", view.lang)
+    target = st.sidebar if not view.present else st
+    if target.button(label, key="present_toggle"):
+        params = state.to_params(replace(view, present=not view.present))
+        _open_params(params)
+
+
+PRESENT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header {display: none !important;}
+html, body, [data-testid="stMain"] {font-size: 22px !important;}
+[data-testid="stMetricValue"] {font-size: 3rem !important;}
+.block-container {max-width: 100% !important; padding-top: 1rem !important;}
+</style>
+"""
+
+
+def presentation_banner(view: state.View, prep: Prepared) -> None:
+    """Large type, no sidebar, and the active filters always in view."""
+    st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+    st.info(" · ".join(md(line) for line in filter_summary(view, prep, view.lang)), icon=":material/filter_alt:")
 
 
 def publish(view: state.View) -> None:

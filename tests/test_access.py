@@ -42,7 +42,8 @@ def test_without_login_only_the_form(demo_db, monkeypatch):
     at = open_app(demo_db, monkeypatch, role=None)
     at.run()
     assert not at.exception
-    assert [ti.label for ti in at.text_input] == ["Name", "Passwort"]
+    labels = [ti.label for ti in at.text_input]
+    assert labels[-2:] == ["Name", "Passwort"] and labels[0].startswith("Code")
     assert not at.metric and not at.dataframe and not at.warning
     assert "Demo" not in all_text(at)
 
@@ -55,10 +56,11 @@ def test_wrong_password_is_refused(demo_db, monkeypatch):
     at.run()
     at.text_input(key="login_name").set_value("rat-mitglied")
     at.text_input(key="login_password").set_value("falsch-falsch")
-    at.button[0].click().run()
+    sign_in = next(b for b in at.button if b.label == "Anmelden")
+    sign_in.click().run()
     assert "Name oder Passwort falsch." in [e.value for e in at.error]
     at.text_input(key="login_password").set_value("ein-langes-passwort")
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Anmelden").click().run()
     assert not at.exception and at.metric  # signed in: the map page
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -13,10 +15,15 @@ from dashboard.i18n import t, term
 from geodata import domain, hexbin
 
 lang = ui.current_language()
-st.title(t("app_title", lang))
 ctx = ui.context(lang, "karte")
 policy = ctx.policy
 view = ui.sidebar_filters(ctx, "karte")
+ui.presentation_toggle(view)
+if view.present:
+    ui.presentation_banner(view, ctx.prep)
+else:
+    st.title(t("app_title", lang))
+    ui.saved_views(view, ctx.user)
 result = cache.analysed(ctx.location, ctx.version, view.selection)
 table = result.districts
 
@@ -46,7 +53,7 @@ k2.metric(t("kpi_shifts", lang), mapview.fmt(int(result.active_shifts.sum()), la
 k3.metric(t("kpi_coverage", lang), mapview.pct(covered_area / area if area else None, lang))
 k4.metric(t("kpi_green", lang), mapview.pct(green_cov / green_area if green_area else None, lang))
 
-col_map, col_side = st.columns([3, 1], gap="medium")
+col_map, col_side = st.columns([4, 1] if view.present else [3, 1], gap="medium")
 
 with col_side:
     metric = st.selectbox(t("metric", lang), state.METRICS, format_func=lambda m: t(f"m_{m}", lang), key="v_metric")
@@ -75,7 +82,7 @@ with col_side:
         count = "" if counts[key] is None else f" ({mapview.fmt(counts[key], lang)})"
         st.checkbox(f"{t(legend_names[key], lang)}{count}", key=f"v_layer_{key}")
     layers = tuple(k for k in state.LAYER_KEYS if k in policy.layers and st.session_state.get(f"v_layer_{k}"))
-    view = state.View(view.selection, metric, layers, st.session_state.get("v_sel"), lang)
+    view = replace(view, metric=metric, layers=layers, district=st.session_state.get("v_sel"))
 
 with col_map:
     mapview.use_local_assets()
@@ -114,8 +121,10 @@ with col_map:
         key="atlas_map",
         feature_group_to_add=groups,
         returned_objects=["last_clicked", "zoom", "bounds"],
-        height=640,
+        height=780 if view.present else 640,
         width="stretch",
+        zoom=view.zoom,
+        center=list(view.center) if view.center else None,
     )
     if hint:
         st.caption(hint)
@@ -123,9 +132,12 @@ with col_map:
 with col_side:
     if cls is not None:
         st.markdown(mapview.choropleth_legend(cls, metric, lang), unsafe_allow_html=True)
-    st.markdown(mapview.layer_legend(lang), unsafe_allow_html=True)
+    if not view.present:
+        st.markdown(mapview.layer_legend(lang), unsafe_allow_html=True)
 
 ui.publish(view)
+if view.present:
+    st.stop()  # the projector shows the map and its figures only
 
 # -- district panel ----------------------------------------------------------
 st.subheader(t("district_panel", lang))
