@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import html
+import io
 import os
 from datetime import datetime
 
@@ -47,6 +47,22 @@ def observations(ids, include_hidden: bool = False) -> gpd.GeoDataFrame:
     """Entries of the given workshops, re-read whenever the workshop store changes."""
     s = store()
     return _observations(str(s.path), s.version(), tuple(ids), include_hidden)
+
+
+def watch_for_new_entries(seconds: int = 3) -> None:
+    """Rerun the page when the workshop store changes, so new entries show without reloading.
+
+    Only this small fragment runs every few seconds; the page itself (and its
+    maps, which must not live inside a fragment) reruns only on a change.
+    """
+    st.session_state["_ws_version"] = store().version()
+
+    @st.fragment(run_every=f"{seconds}s")
+    def _watch():
+        if store().version() != st.session_state.get("_ws_version"):
+            st.rerun(scope="app")
+
+    _watch()
 
 
 def workshop(workshop_id: str) -> dict | None:
@@ -186,20 +202,21 @@ def perception_table(p: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 # -- projector and handout -------------------------------------------------------------
 
-def qr_html(code: str) -> str:
-    """A QR code for the join address, drawn here (no web service)."""
+def join_target(code: str) -> str:
+    """The address participants open (the app's own address with ?join=CODE)."""
     try:
         url = st.context.url
     except Exception:  # no request context
         url = None
     base = str(url).split("?")[0].rsplit("/", 1)[0] if url else ""
-    target = f"{base}/?join={code}" if base else f"?join={code}"
-    svg = segno.make(target, error="m").svg_inline(scale=6, border=2)
-    data = base64.b64encode(svg.encode()).decode()
-    return (
-        f'<img alt="QR" src="data:image/svg+xml;base64,{data}" style="width:180px;height:180px"/>'
-        f'<div style="font-size:0.8em;word-break:break-all">{html.escape(target)}</div>'
-    )
+    return f"{base}/?join={code}" if base else f"?join={code}"
+
+
+def qr_png(code: str) -> bytes:
+    """A QR code of the join address as PNG, drawn here (no web service)."""
+    buffer = io.BytesIO()
+    segno.make(join_target(code), error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()
 
 
 def handout_html(workshop: pd.Series, visible: gpd.GeoDataFrame, perception: gpd.GeoDataFrame, filters: list[str], lang: str, demo: bool) -> str:

@@ -35,15 +35,12 @@ if user.via == "code":
     mapview.use_local_assets()
     fmap = mapview.base_map(mapview.basemap_choice(), tuple(ctx.prep.districts.total_bounds))
 
-    @st.fragment(run_every="3s")
-    def live_map():
-        visible = workshop_ui.observations([user.workshop_id])
-        groups = [workshop_ui.district_outline(ctx.prep.districts), workshop_ui.observation_layer(visible, lang, mine=user.participant)]
-        if click:
-            groups.append(workshop_ui.chosen_place(click))
-        st_folium(fmap, key="ws_map", feature_group_to_add=groups, returned_objects=["last_clicked"], height=420, width="stretch")
-
-    live_map()
+    workshop_ui.watch_for_new_entries()
+    visible = workshop_ui.observations([user.workshop_id])
+    groups = [workshop_ui.district_outline(ctx.prep.districts), workshop_ui.observation_layer(visible, lang, mine=user.participant)]
+    if click:
+        groups.append(workshop_ui.chosen_place(click))
+    st_folium(fmap, key="ws_map", feature_group_to_add=groups, returned_objects=["last_clicked"], height=420, width="stretch")
     if click:
         st.caption(f"{t('ws_place', lang)}: {click['lat']:.5f}, {click['lng']:.5f}")
     else:
@@ -101,22 +98,24 @@ with c1:
         store.set_open(selected[0], is_open)
         auth.audit("workshop_open" if is_open else "workshop_close", selected[0])
 with c2:
-    st.markdown(workshop_ui.qr_html(current["code"]), unsafe_allow_html=True)
+    st.image(workshop_ui.qr_png(current["code"]), width=200, caption=workshop_ui.join_target(current["code"]))
 
 # live map of the entries
 mapview.use_local_assets()
-fmap = mapview.base_map(mapview.basemap_choice(), tuple(ctx.prep.districts.total_bounds))
+bounds = tuple(ctx.prep.districts.total_bounds)
 
 
-@st.fragment(run_every="3s")
-def live_entries():
-    visible = workshop_ui.observations(selected)
-    st.caption(f"{t('ws_all', lang)}: {len(visible)}")
-    groups = [workshop_ui.district_outline(ctx.prep.districts), workshop_ui.observation_layer(visible, lang)]
-    st_folium(fmap, key="ws_facilitator_map", feature_group_to_add=groups, returned_objects=[], height=460, width="stretch")
-
-
-live_entries()
+workshop_ui.watch_for_new_entries()
+live = workshop_ui.observations(selected)
+st.caption(f"{t('ws_all', lang)}: {len(live)}")
+st_folium(
+    mapview.base_map(mapview.basemap_choice(), bounds),
+    key="ws_facilitator_map",
+    feature_group_to_add=[workshop_ui.district_outline(ctx.prep.districts), workshop_ui.observation_layer(live, lang)],
+    returned_objects=[],
+    height=460,
+    width="stretch",
+)
 
 # moderation: hidden entries stay in the store and in the audit log
 st.subheader(t("ws_moderate", lang))
@@ -148,7 +147,7 @@ perception = workshop_ui.perception(visible, ctx.prep.districts, result.district
 d1, d2 = st.columns([1, 1])
 with d1:
     st_folium(
-        fmap,
+        mapview.base_map(mapview.basemap_choice(), bounds),  # each map needs its own base map object
         key="ws_discrepancy_map",
         feature_group_to_add=[workshop_ui.discrepancy_layer(perception, lang)],
         returned_objects=[],
