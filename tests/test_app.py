@@ -114,3 +114,39 @@ def test_a_map_click_opens_the_district_under_it(app):
     assert not app.exception
     assert app.selectbox(key="v_sel").value == "01"
     assert any("Zentrum (01)" in m.value for m in app.markdown)
+
+
+def test_presentation_mode_shows_the_active_filters(app):
+    app.query_params["present"] = "1"
+    app.query_params["h"] = "20-4"
+    app.query_params["outside"] = "1"
+    app.run()
+    assert not app.exception
+    assert not app.title  # large map, no page furniture
+    banner = " ".join(i.value for i in app.info)
+    assert "20:00–04:00" in banner and "nur außerhalb des Zentrums" in banner
+    assert any(b.label == "Präsentation beenden" for b in app.button)
+    next(b for b in app.button if b.label == "Präsentation beenden").click().run()
+    assert app.title and "present" not in app.query_params
+
+
+def test_saved_views_store_and_reopen(app):
+    app.run()
+    app.sidebar.toggle(key="f_outside").set_value(True)
+    app.sidebar.multiselect(key="f_cat").set_value(["racist_insult"]).run()
+    app.sidebar.text_input(key="view_name").set_value("Rassismus außerhalb")
+    app.sidebar.button(key="view_save").click().run()
+    assert not app.exception
+    import os
+
+    from loaders.workshops import WorkshopStore, default_path
+
+    views = WorkshopStore(default_path(os.environ["ATLAS_DB"])).views().set_index("name")
+    params = views.loc["Rassismus außerhalb", "params"]
+    assert "outside=1" in params and "cat=racist_insult" in params
+    app.sidebar.toggle(key="f_outside").set_value(False)
+    app.sidebar.multiselect(key="f_cat").set_value([]).run()
+    assert app.sidebar.toggle(key="f_outside").value is False
+    app.sidebar.button(key="open_view_Rassismus außerhalb").click().run()
+    assert app.sidebar.toggle(key="f_outside").value is True
+    assert app.sidebar.multiselect(key="f_cat").value == ["racist_insult"]
