@@ -16,6 +16,8 @@ after ``FAILURE_MEMORY`` without further failures.
 
 from __future__ import annotations
 
+from loaders.paths import beside_store
+
 import os
 import re
 import secrets
@@ -76,21 +78,8 @@ class AuthResult:
 
 
 def default_path(store_location: str | None = None) -> Path:
-    """``ATLAS_ACCOUNTS`` if set, else ``atlas-accounts.sqlite`` in the directory of the data store.
-
-    The store is ``store_location``, else ``ATLAS_DB``, else the default store
-    (``data/atlas.gpkg`` in the project). For a database URL (PostGIS) the
-    project's ``data`` directory is used.
-    """
-    explicit = os.environ.get("ATLAS_ACCOUNTS")
-    if explicit:
-        return Path(explicit)
-    location = store_location or os.environ.get("ATLAS_DB")
-    if not location or "://" in location or location.startswith(("postgresql:", "postgres:")):
-        from loaders.store import DEFAULT_DB  # imported late: pulls in geopandas
-
-        location = str(DEFAULT_DB)
-    return Path(location).resolve().parent / FILENAME
+    """``ATLAS_ACCOUNTS`` if set, else ``FILENAME`` beside the data store (see ``loaders.paths``)."""
+    return beside_store(FILENAME, "ATLAS_ACCOUNTS", store_location)
 
 
 def valid_name(name: object) -> bool:

@@ -26,9 +26,8 @@ from filelock import FileLock
 
 from geodata import domain
 from loaders import schema
+from loaders.paths import DEFAULT_DB
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT_ROOT / "data" / "atlas.gpkg"
 SOURCES_TABLE = "atlas_sources"
 
 

@@ -38,6 +38,8 @@ anonymous, but it links all entries of one person, so it stays in the store.
 
 from __future__ import annotations
 
+from loaders.paths import beside_store
+
 import json
 import os
 import secrets
@@ -58,7 +60,7 @@ from shapely.geometry import Point, mapping
 
 from geodata import domain
 from loaders import schema
-from loaders.store import DEFAULT_DB, GeoPackageStore, Provenance
+from loaders.store import GeoPackageStore, Provenance
 
 FILENAME = "atlas-workshops.gpkg"
 PROVENANCE = Provenance(source="Safe-City-Lab workshop input", licence="internal")
@@ -90,19 +92,8 @@ class WorkshopError(ValueError):
 
 
 def default_path(store_location: str | None = None) -> Path:
-    """``ATLAS_WORKSHOPS`` if set, else ``atlas-workshops.gpkg`` in the directory of the data store.
-
-    The store is ``store_location``, else ``ATLAS_DB``, else the default store
-    (``data/atlas.gpkg`` in the project). For a database URL (PostGIS) the
-    project's ``data`` directory is used.
-    """
-    explicit = os.environ.get("ATLAS_WORKSHOPS")
-    if explicit:
-        return Path(explicit)
-    location = store_location or os.environ.get("ATLAS_DB")
-    if not location or "://" in location or location.startswith(("postgresql:", "postgres:")):
-        location = str(DEFAULT_DB)
-    return Path(location).resolve().parent / FILENAME
+    """``ATLAS_WORKSHOPS`` if set, else ``FILENAME`` beside the data store (see ``loaders.paths``)."""
+    return beside_store(FILENAME, "ATLAS_WORKSHOPS", store_location)
 
 
 def now_utc() -> pd.Timestamp:

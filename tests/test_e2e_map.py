@@ -45,7 +45,7 @@ def pane_count(frame, pane: str) -> int:
     return frame.locator(f".leaflet-{pane}-pane path").count()
 
 
-def wait_until(fn, timeout=30.0, what="condition"):
+def wait_until(fn, timeout=60.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = fn()
