@@ -109,3 +109,26 @@ def login(page, url: str, name: str, password: str = PASSWORD, path: str = "/") 
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
     page.get_by_text("Angemeldet:").wait_for(timeout=60_000)
+
+
+def wait_until(fn, timeout: float = 60.0, what: str = "condition"):
+    """Poll ``fn`` until it returns something true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def map_frame(page, timeout: float = 60.0):
+    """The first map iframe of the page, once it is there."""
+    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=timeout * 1000)
+    return wait_until(lambda: next((f for f in page.frames if "streamlit_folium" in f.url), None), timeout, "the map")
+
+
+def open_page(page, title: str) -> None:
+    """Go to another page inside the same session (a reload would start a new, signed-out session)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)

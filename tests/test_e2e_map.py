@@ -9,7 +9,7 @@ import pytest
 
 from loaders import demo
 from loaders.store import GeoPackageStore
-from tests.apprunner import ARTIFACTS, chromium, create_accounts, login, running_app
+from tests.apprunner import ARTIFACTS, chromium, create_accounts, login, map_frame, running_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -31,28 +31,8 @@ def signed_in(browser, url, path="/", viewport=(1600, 1000)):
     return page
 
 
-def map_frame(page):
-    page.locator('iframe[title="streamlit_folium.st_folium"]').wait_for(timeout=60_000)
-    for _ in range(200):
-        for frame in page.frames:
-            if "streamlit_folium" in frame.url:
-                return frame
-        time.sleep(0.1)
-    raise AssertionError("map iframe not found")
-
-
 def pane_count(frame, pane: str) -> int:
     return frame.locator(f".leaflet-{pane}-pane path").count()
-
-
-def wait_until(fn, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def incident_signature(frame) -> str:

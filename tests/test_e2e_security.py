@@ -19,7 +19,7 @@ from loaders import demo
 from loaders.audit import AuditLog
 from loaders.accounts import default_path
 from loaders.store import GeoPackageStore, Provenance
-from tests.apprunner import PASSWORD, chromium, create_accounts, login, running_app
+from tests.apprunner import PASSWORD, chromium, create_accounts, login, map_frame, open_page, running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -88,22 +88,6 @@ class Recorder:
     def delivered(self, page) -> bytes:
         parts = [page.content().encode()] + [f.content().encode() for f in page.frames if f != page.main_frame]
         return b"\n".join(parts + self.frames)
-
-
-def open_page(page, title: str):
-    """Go to another page inside the same session (a reload would start a new, signed-out session)."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
-
-
-def map_frame(page):
-    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=60_000)
-    for _ in range(200):
-        for frame in page.frames:
-            if "streamlit_folium" in frame.url:
-                return frame
-        time.sleep(0.1)
-    raise AssertionError("no map")
 
 
 def settle(frame, seconds: float = 2.0):

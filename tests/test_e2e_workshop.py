@@ -17,7 +17,7 @@ import pytest
 from loaders import demo
 from loaders.store import GeoPackageStore
 from loaders.workshops import WorkshopStore, default_path
-from tests.apprunner import chromium, create_accounts, login, running_app
+from tests.apprunner import chromium, create_accounts, login, open_page, running_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -35,23 +35,8 @@ def app(tmp_path_factory):
         yield url, db, names
 
 
-def wait_until(fn, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def maps(page):
     return [f for f in page.frames if "streamlit_folium" in f.url]
-
-
-def open_page(page, title):
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
 
 
 def tap_map(page, lon, lat):
@@ -122,17 +107,31 @@ def test_a_whole_workshop(app):
         wait_until(lambda: "Beiträge im Workshop: 3" in main.inner_text(), what="three entries on the facilitator's page")
         def discrepancy() -> str | None:
             # component iframes load lazily: bring the discrepancy map into view
-            lead.get_by_role("heading", name="Gefühlte Unsicherheit und erfasste Vorfälle").scroll_into_view_if_needed()
+            try:
+                lead.get_by_role("heading", name="Gefühlte Unsicherheit und erfasste Vorfälle").scroll_into_view_if_needed(timeout=5_000)
+            except Exception:  # the page is being redrawn: try again
+                return None
             return sonnenberg_unsafe(lead)
 
         wait_until(lambda: "(n = 3)" in (discrepancy() or ""), what="the discrepancy map with three entries in Sonnenberg")
 
         # hide one; the comparison follows
         hidden_id = entries["id"].iloc[0]
-        select = lead.locator('[data-testid="stSelectbox"]').filter(has_text="ID")
-        select.click()
-        lead.get_by_role("option", name=hidden_id).click()
-        lead.get_by_role("button", name="Ausblenden").click()
+        def hide() -> bool:
+            try:
+                lead.locator('[data-testid="stSelectbox"]').filter(has_text="ID").click(timeout=5_000)
+                lead.get_by_role("option", name=hidden_id).click(timeout=5_000)
+                lead.get_by_role("button", name="Ausblenden").click(timeout=5_000)
+            except Exception:  # redrawn while clicking: try again
+                return False
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                if len(store.observations()) == 2:
+                    return True
+                time.sleep(0.2)
+            return False
+
+        wait_until(hide, 120, "hiding one entry")
         wait_until(lambda: "Beiträge im Workshop: 2" in main.inner_text(), what="two visible entries")
         wait_until(lambda: "(n = 2)" in (discrepancy() or ""), what="the discrepancy view to update")
         assert store.observations(include_hidden=True)["id"].tolist().count(hidden_id) == 1  # still stored

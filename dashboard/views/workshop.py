@@ -66,6 +66,7 @@ view = ui.sidebar_filters(ctx, "workshop")
 ui.publish(view)
 names = dict(zip(ctx.prep.districts["code"], ctx.prep.districts["name"]))
 
+notice = st.empty()  # always present, so a message coming or going does not shift (and redraw) the maps below
 with st.expander(t("ws_create", lang), expanded=store.workshops().empty):
     with st.form("new_workshop"):
         title = st.text_input(t("ws_title", lang), max_chars=120)
@@ -75,7 +76,7 @@ with st.expander(t("ws_create", lang), expanded=store.workshops().empty):
             created = store.create_workshop(title.strip(), day.isoformat(), list(focus), user.name)
             auth.audit("workshop_create", created["id"], title.strip()[:120])
             st.session_state["ws_selected"] = [created["id"]]
-            st.success(t("ws_created", lang))
+            notice.success(t("ws_created", lang))
 
 all_ws = store.workshops()
 if all_ws.empty:
