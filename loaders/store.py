@@ -80,12 +80,34 @@ class GeoPackageStore:
         return self._lock
 
     # -- reading -----------------------------------------------------------
+    @property
+    def _version_file(self) -> Path:
+        return Path(str(self.path) + ".version")
+
     def version(self) -> str:
+        """A token that changes with every write.
+
+        File times and sizes alone can repeat (a rewrite of equal size within one
+        clock tick, on a reused inode), so every write also leaves a fresh random
+        token in a small file beside the store.
+        """
         try:
             st = self.path.stat()
         except FileNotFoundError:
             return "absent"
-        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
+        try:
+            token = self._version_file.read_text().strip()
+        except OSError:
+            token = ""
+        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}-{token}"
+
+    def mark_changed(self) -> None:
+        """Record that the store changed (called after every write, under the lock)."""
+        import uuid
+
+        tmp = self._version_file.with_name(self._version_file.name + ".tmp")
+        tmp.write_text(uuid.uuid4().hex)
+        os.replace(tmp, self._version_file)
 
     def layers(self) -> list[str]:
         if not self.path.exists():
@@ -136,6 +158,7 @@ class GeoPackageStore:
                 with open(tmp, "rb+") as fh:
                     os.fsync(fh.fileno())
                 os.replace(tmp, self.path)
+                self.mark_changed()
             finally:
                 if tmp.exists():
                     tmp.unlink()

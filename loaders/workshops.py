@@ -482,6 +482,7 @@ class WorkshopStore:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+            self.store.mark_changed()
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -134,3 +134,30 @@ def test_append_matches_columns_by_name_not_position(tmp_path, city):
     back = store.read("patrols").set_index("shift_id")
     assert back.loc["S2", "start"] == city["patrols"]["start"].iloc[0]
     assert back.loc["S2", "unit"] == "ordnungsdienst"
+
+
+def test_version_changes_even_when_size_and_time_repeat(tmp_path, city):
+    """An equal-size rewrite within one clock tick must still change the version (cache key)."""
+    store = GeoPackageStore(tmp_path / "atlas.gpkg")
+    store.write(city, PROV)
+    v1 = store.version()
+    same = city["incidents"].copy()
+    store.write({"incidents": same}, PROV)
+    assert store.version() != v1
+    fixed = os.stat(store.path)
+    real = store.path
+
+    class FrozenPath(type(real)):
+        def stat(self, *args, **kwargs):  # as if size, time and inode had not changed
+            return fixed
+
+    def version_seen_frozen():
+        store.path = FrozenPath(real)
+        try:
+            return store.version()
+        finally:
+            store.path = real
+
+    before = version_seen_frozen()
+    store.write({"incidents": same}, PROV)
+    assert version_seen_frozen() != before  # the token beside the store tells them apart

@@ -18,6 +18,7 @@ lang = ui.current_language()
 ctx = ui.context(lang, "karte")
 policy = ctx.policy
 view = ui.sidebar_filters(ctx, "karte")
+ui.publish(view)  # early as well: a run cut short by the next rerun still updates the link
 ui.presentation_toggle(view)
 if view.present:
     ui.presentation_banner(view, ctx.prep)
