@@ -153,14 +153,14 @@ def classes(values: pd.Series, colours: list[str]) -> Classes:
 
 # -- layers ----------------------------------------------------------------
 
-def _marker(pane: str, **options) -> folium.CircleMarker:
+def circle_marker(pane: str, **options) -> folium.CircleMarker:
     """A circle marker for GeoJson points, drawn in ``pane`` (folium drops the option)."""
     marker = folium.CircleMarker(**options)
     marker.options["pane"] = pane
     return marker
 
 
-def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
+def tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
     return folium.GeoJsonTooltip(fields=fields, aliases=[esc(a) for a in aliases], sticky=False)
 
 
@@ -195,7 +195,7 @@ def districts_layer(table: gpd.GeoDataFrame, metric: str, selected: str | None, 
         gdf,
         style_function=style,
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=_tooltip(["name", "district_code", "value"], [t("col_name", lang), t("col_code", lang), t(f"m_{metric}", lang)]),
+        tooltip=tooltip(["name", "district_code", "value"], [t("col_name", lang), t("col_code", lang), t(f"m_{metric}", lang)]),
         pane="districts",
         name="districts",
     ).add_to(fg)
@@ -228,7 +228,7 @@ def green_layer(green: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     folium.GeoJson(
         gdf,
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.7, "color": "#2f5d1e", "weight": 1},
-        tooltip=_tooltip(["name", "kind", "coverage"], [t("name", lang), t("kind", lang), t("coverage", lang)]),
+        tooltip=tooltip(["name", "kind", "coverage"], [t("name", lang), t("kind", lang), t("coverage", lang)]),
         pane="green",
         name="green",
     ).add_to(fg)
@@ -261,7 +261,7 @@ def hex_layer(hexes: gpd.GeoDataFrame, lang: str, min_count: int = 1) -> folium.
     folium.GeoJson(
         gdf[["n", "fill", "alpha", "geometry"]],
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": f["properties"]["alpha"], "stroke": False},
-        tooltip=_tooltip(["n"], [t("l_incidents", lang)]),
+        tooltip=tooltip(["n"], [t("l_incidents", lang)]),
         pane="incidents",
         name="incidents",
     ).add_to(fg)
@@ -285,7 +285,7 @@ def _point_group(pane: str, points: gpd.GeoDataFrame, props: dict, lang: str, de
         if detail == "popup"
         else {"tooltip": folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=False)}
     )
-    folium.GeoJson(gdf, marker=_marker(pane, **marker), style_function=style, pane=pane, name=pane, **details).add_to(fg)
+    folium.GeoJson(gdf, marker=circle_marker(pane, **marker), style_function=style, pane=pane, name=pane, **details).add_to(fg)
     return fg
 
 
@@ -314,7 +314,7 @@ def hotspot_layer(cells: gpd.GeoDataFrame, lang: str, min_count: int = 1) -> fol
             "fillColor": HOT_COLOUR,
             "fillOpacity": 0.15,
         },
-        tooltip=_tooltip(["n", "z", "where"], [t("l_incidents", lang), "Gi* z", ""]),
+        tooltip=tooltip(["n", "z", "where"], [t("l_incidents", lang), "Gi* z", ""]),
         pane="hotspots",
         name="hotspots",
     ).add_to(fg)

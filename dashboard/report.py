@@ -28,7 +28,19 @@ def _fmt(value, lang: str, decimals: int = 0) -> str:
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".") if lang != "en" else text
 
 
-def _path(geom, transform) -> str:
+def svg_transform(metric: gpd.GeoDataFrame, size: int = SIZE):
+    """A function mapping EPSG:25833 coordinates of ``metric`` into an SVG box of ``size`` pixels."""
+    minx, miny, maxx, maxy = metric.total_bounds
+    scale = (size - 20) / max(maxx - minx, maxy - miny)
+
+    def transform(xy):
+        return np.column_stack([10 + (xy[:, 0] - minx) * scale, 10 + (maxy - xy[:, 1]) * scale])
+
+    return transform
+
+
+def svg_path(geom, transform) -> str:
+    """SVG path data of a (Multi)Polygon, holes included."""
     parts = []
     for poly in shapely.get_parts(geom):
         if poly.geom_type != "Polygon":
@@ -42,12 +54,7 @@ def _path(geom, transform) -> str:
 def svg_map(table: gpd.GeoDataFrame, lang: str) -> str:
     """Districts coloured by gap score, labelled with their rank."""
     metric = table.to_crs(METRIC_CRS)
-    minx, miny, maxx, maxy = metric.total_bounds
-    scale = (SIZE - 20) / max(maxx - minx, maxy - miny)
-
-    def transform(xy):
-        return np.column_stack([10 + (xy[:, 0] - minx) * scale, 10 + (maxy - xy[:, 1]) * scale])
-
+    transform = svg_transform(metric)
     scores = metric.loc[metric["rank"].notna(), "gap_score"].astype(float)
     breaks = np.unique(np.quantile(scores, np.linspace(0, 1, len(GAP_COLOURS) + 1)[1:])) if len(scores) else np.array([])
     shapes, labels = [], []
@@ -60,7 +67,7 @@ def svg_map(table: gpd.GeoDataFrame, lang: str) -> str:
             idx = int(np.searchsorted(breaks, float(row["gap_score"]), side="left")) if len(breaks) else 0
             fill = GAP_COLOURS[-len(breaks):][min(idx, len(breaks) - 1)] if len(breaks) else GAP_COLOURS[0]
         title = html.escape(f"{row['name']} ({row['code']})")
-        shapes.append(f'<path d="{_path(row.geometry, transform)}" fill="{fill}" stroke="#555" stroke-width="0.8"><title>{title}</title></path>')
+        shapes.append(f'<path d="{svg_path(row.geometry, transform)}" fill="{fill}" stroke="#555" stroke-width="0.8"><title>{title}</title></path>')
         if not pd.isna(row["rank"]):
             p = row.geometry.representative_point()
             x, y = transform(np.array([[p.x, p.y]]))[0]

@@ -232,7 +232,7 @@ def sidebar_filters(ctx: Context, page: str) -> state.View:
 
 def saved_views(view: state.View, user) -> None:
     """Sidebar: save the current view under a name, reopen saved ones, copy their link."""
-    from urllib.parse import urlencode
+    from urllib.parse import parse_qsl, urlencode
 
     from dashboard import workshop_ui
 
@@ -257,7 +257,7 @@ def saved_views(view: state.View, user) -> None:
             c1, c2 = st.columns([3, 1])
             c1.code(f"?{row.params}", language=None)
             if c2.button("↗", key=f"open_view_{row.name}", help=row.name):
-                _open_params(dict(__import__("urllib.parse").parse.parse_qsl(row.params)))
+                _open_params(dict(parse_qsl(row.params)))
             st.caption(md(row.name))
 
 

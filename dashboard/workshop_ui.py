@@ -9,12 +9,14 @@ from datetime import datetime
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import segno
 import streamlit as st
 
 from dashboard.i18n import t, term
-from dashboard.mapview import _marker, _tooltip, fmt
+from dashboard.mapview import circle_marker, fmt, tooltip
+from dashboard.report import svg_path, svg_transform
 from dashboard.safe import esc
 from geodata import domain, perception as perception_mod
 from loaders.store import DEFAULT_DB
@@ -79,7 +81,7 @@ def district_outline(districts: gpd.GeoDataFrame) -> folium.FeatureGroup:
     folium.GeoJson(
         props,
         style_function=lambda f: {"fillOpacity": 0.05, "color": "#555555", "weight": 1},
-        tooltip=_tooltip(["name"], [""]),
+        tooltip=tooltip(["name"], [""]),
         pane="districts",
         name="districts",
     ).add_to(fg)
@@ -106,7 +108,7 @@ def observation_layer(obs: gpd.GeoDataFrame, lang: str, mine: str | None = None)
     )
     folium.GeoJson(
         props,
-        marker=_marker("meeting", radius=8, fill=True, fill_opacity=0.85, weight=2),
+        marker=circle_marker("meeting", radius=8, fill=True, fill_opacity=0.85, weight=2),
         style_function=lambda f: {
             "fillColor": f["properties"]["_colour"],
             "color": "#000000" if f["properties"]["_mine"] else "#ffffff",
@@ -143,7 +145,7 @@ def discrepancy_layer(perception: gpd.GeoDataFrame, lang: str) -> folium.Feature
     folium.GeoJson(
         props,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "fillOpacity": 0.7, "color": "#555555", "weight": 1},
-        tooltip=_tooltip(["name", "kind", "unsafe", "records"], [t("col_name", lang), "", t("unsafe_per_1000", lang), t("m_incidents_per_1000", lang)]),
+        tooltip=tooltip(["name", "kind", "unsafe", "records"], [t("col_name", lang), "", t("unsafe_per_1000", lang), t("m_incidents_per_1000", lang)]),
         pane="districts",
         name="discrepancy",
     ).add_to(fg)
@@ -220,20 +222,12 @@ def qr_png(code: str) -> bytes:
 
 
 def handout_html(workshop: pd.Series, visible: gpd.GeoDataFrame, perception: gpd.GeoDataFrame, filters: list[str], lang: str, demo: bool) -> str:
-    from dashboard.report import _path  # noqa: PLC0415 - shared SVG path drawing
-
-    import numpy as np
-
     metric = perception.to_crs(domain.METRIC_CRS)
-    minx, miny, maxx, maxy = metric.total_bounds
     size = 520
-    scale = (size - 20) / max(maxx - minx, maxy - miny)
-
-    def transform(xy):
-        return np.column_stack([10 + (xy[:, 0] - minx) * scale, 10 + (maxy - xy[:, 1]) * scale])
+    transform = svg_transform(metric, size)
 
     shapes = "".join(
-        f'<path d="{_path(g, transform)}" fill="{DISC_COLOURS.get(k, "#eee")}" stroke="#555" stroke-width="0.8"><title>{html.escape(str(n))}</title></path>'
+        f'<path d="{svg_path(g, transform)}" fill="{DISC_COLOURS.get(k, "#eee")}" stroke="#555" stroke-width="0.8"><title>{html.escape(str(n))}</title></path>'
         for g, k, n in zip(metric.geometry, metric["kind"], metric["name"])
     )
     pts = visible.to_crs(domain.METRIC_CRS) if len(visible) else visible

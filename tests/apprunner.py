@@ -132,3 +132,17 @@ def open_page(page, title: str) -> None:
     """Go to another page inside the same session (a reload would start a new, signed-out session)."""
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
     page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+
+
+def click_map(page, frame, lon: float, lat: float, nth: int = 0) -> None:
+    """Click the ``nth`` map of the page at a place given in lon/lat."""
+    x, y = frame.evaluate(f"(() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
+    iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').nth(nth)
+    box = iframe.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def districts_drawn(frame, count: int = 39) -> None:
+    """Wait until the map shows all district shapes."""
+    frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+    wait_until(lambda: frame.locator(".leaflet-districts-pane path").count() == count, what=f"{count} district shapes")

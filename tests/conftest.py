@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -89,7 +90,7 @@ def db(tmp_path, city):
     return path
 
 
-APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 def open_app(db, monkeypatch, page: str | None = None, timeout: int = 180, role: str | None = "admin"):

@@ -19,7 +19,7 @@ from loaders import demo
 from loaders.audit import AuditLog
 from loaders.accounts import default_path
 from loaders.store import GeoPackageStore, Provenance
-from tests.apprunner import PASSWORD, chromium, create_accounts, login, map_frame, open_page, running_app
+from tests.apprunner import PASSWORD, chromium, click_map, create_accounts, login, map_frame, open_page, running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -97,9 +97,7 @@ def settle(frame, seconds: float = 2.0):
 
 def click_at(page, frame, lon, lat) -> str:
     """Click the map at a place and return the text of the popup that opens."""
-    x, y = frame.evaluate(f"(() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
-    box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    click_map(page, frame, lon, lat)
     frame.locator(".leaflet-popup-content").first.wait_for(timeout=15_000)
     return frame.locator(".leaflet-popup-content").first.inner_text()
 

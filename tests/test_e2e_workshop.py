@@ -17,7 +17,7 @@ import pytest
 from loaders import demo
 from loaders.store import GeoPackageStore
 from loaders.workshops import WorkshopStore, default_path
-from tests.apprunner import chromium, create_accounts, login, open_page, running_app, wait_until
+from tests.apprunner import chromium, click_map, create_accounts, login, open_page, running_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -44,9 +44,7 @@ def tap_map(page, lon, lat):
     iframe.scroll_into_view_if_needed()
     frame = wait_until(lambda: maps(page) and maps(page)[0], what="the map")
     frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
-    x, y = frame.evaluate(f"(() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
-    box = iframe.bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    click_map(page, frame, lon, lat)
 
 
 def sonnenberg_unsafe(page) -> str | None:
