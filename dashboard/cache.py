@@ -67,10 +67,14 @@ def incident_hexagons(location: str, version: str, selection: Selection, resolut
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
 def coverage_wgs84(location: str, version: str, selection: Selection):
-    """The coverage area simplified for drawing, as a GeoSeries in EPSG:4326."""
-    covered = analysed(location, version, selection).covered
-    simple = shapely.simplify(covered, 5.0)
-    return gpd.GeoSeries([simple], crs=domain.METRIC_CRS).to_crs(domain.STORE_CRS)
+    """Regular patrol presence for drawing, as a GeoSeries in EPSG:4326: first the
+    cells with regular presence in some hour of the filter, then those with
+    regular presence in at least half of its hours."""
+    prep = prepared(location, version)
+    result = analysed(location, version, selection)
+    some = analysis.coverage_area(prep, result)
+    most = analysis.coverage_area(prep, result, min_share=0.4999)
+    return gpd.GeoSeries([shapely.simplify(some, 5.0), shapely.simplify(most, 5.0)], crs=domain.METRIC_CRS).to_crs(domain.STORE_CRS)
 
 
 def district_at(location: str, version: str, lat: float, lon: float) -> str | None:
@@ -82,7 +86,9 @@ def district_at(location: str, version: str, lat: float, lon: float) -> str | No
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
 def week_profile(location: str, version: str, selection: Selection, district: str | None):
-    """Incidents and patrol-hours per weekday and hour (7 x 24 each), for the city or one district."""
+    """Incidents, patrol hours and uncovered incidents per weekday and hour (7 x 24 each),
+    for the districts in scope or one district. The uncovered ones sum to the
+    ranking's "ohne Streife"."""
     prep = prepared(location, version)
     result = analysed(location, version, selection)
     inc = result.incidents if district is None else result.incidents[result.incidents["district"] == district]
@@ -98,7 +104,7 @@ def hotspot_cells(location: str, version: str, selection: Selection):
     prep = prepared(location, version)
     result = analysed(location, version, selection)
     scope = prep.districts[prep.districts["code"].isin(result.district_codes)]
-    return hotspots.hotspots(result.incidents, scope, result.covered)
+    return hotspots.hotspots(result.incidents, scope, result.incidents["covered"].to_numpy())
 
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)
@@ -114,4 +120,4 @@ def green_ranking(location: str, version: str, selection: Selection):
 def meeting_report(location: str, version: str, selection: Selection):
     prep = prepared(location, version)
     result = analysed(location, version, selection)
-    return gaps.meeting_point_report(prep.meeting_points, prep.facilities, result.incidents, result.covered)
+    return gaps.meeting_point_report(prep.meeting_points, prep.facilities, result.incidents, result.meeting_covered)

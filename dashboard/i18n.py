@@ -41,17 +41,17 @@ _T: dict[str, tuple[str, str]] = {
     "metric": ("Einfärbung der Stadtteile", "District colouring"),
     "m_incidents_per_1000": ("Vorfälle je 1.000 Einw.", "Incidents per 1,000 inhabitants"),
     "m_incidents_per_km2": ("Vorfälle je km²", "Incidents per km²"),
-    "m_coverage_share": ("Streifenabdeckung (Anteil Fläche)", "Patrol coverage (share of area)"),
+    "m_coverage_share": ("Regelmäßige Streife (Anteil Fläche × Stunden)", "Regular patrol (share of area × hours)"),
     "m_crime_rate": ("Polizeiliche Häufigkeitszahl (Fälle je 100.000 Einw.)", "Police crime rate (cases per 100,000)"),
     "layers": ("Ebenen", "Layers"),
     "l_districts": ("Stadtteile", "Districts"),
     "l_green": ("Grünflächen (Farbe: Anteil bestreift)", "Green spaces (colour: share patrolled)"),
-    "l_coverage": ("Streifenabdeckung im Zeitfenster", "Patrol coverage in the time window"),
+    "l_coverage": ("regelmäßige Streife im Filter (hell: einzelne Stunden, kräftig: mind. die Hälfte)", "regular patrol in the filter (light: some hours, strong: at least half)"),
     "l_incidents": ("Gemeldete Vorfälle", "Reported incidents"),
     "l_meeting": ("Rechtsextreme Treffpunkte", "Far-right meeting points"),
     "l_facilities": ("Jugend- und Präventionsangebote", "Youth and prevention offers"),
     "kpi_incidents": ("Vorfälle im Filter", "Incidents in filter"),
-    "kpi_coverage": ("Fläche bestreift", "Area patrolled"),
+    "kpi_coverage": ("Regelmäßig bestreift (Fläche × Stunden)", "Regularly patrolled (area × hours)"),
     "kpi_shifts": ("Aktive Schichten", "Active shifts"),
     "kpi_green": ("Grünfläche bestreift", "Green space patrolled"),
     "kpi_outside": ("davon außerhalb Zentrum", "of which outside centre"),
@@ -79,7 +79,7 @@ _T: dict[str, tuple[str, str]] = {
     "col_per_1000": ("je 1.000 Einw.", "per 1,000"),
     "col_per_km2": ("je km²", "per km²"),
     "col_coverage": ("Abdeckung %", "Coverage %"),
-    "col_green_cov": ("Grünfl. bestreift %", "Green patrolled %"),
+    "col_green_cov": ("Grünfl. regelmäßig bestreift %", "Green regularly patrolled %"),
     "col_meeting": ("Treffpunkte (aktiv)", "Meeting points (active)"),
     "col_facilities": ("Angebote", "Offers"),
     "col_crime_cases": ("Pol. Fälle", "Police cases"),
@@ -154,17 +154,31 @@ _T: dict[str, tuple[str, str]] = {
     "whole_city": ("ganze Stadt (im Filter)", "whole city (in filter)"),
     "hm_incidents": ("Vorfälle", "Incidents"),
     "hm_presence": ("Streifenstunden", "Patrol hours"),
-    "hm_gap": ("Vorfälle ohne Streife in dieser Stunde", "Incidents with no patrol in that hour"),
+    "hm_gap": ("Vorfälle ohne Streife", "Uncovered incidents"),
     "hotspots_title": ("Brennpunkte (Getis-Ord Gi*, FDR 5 %)", "Hotspots (Getis-Ord Gi*, FDR 5 %)"),
     "hotspots_none": ("Keine statistisch auffälligen Häufungen im Filter.", "No statistically significant clusters in the filter."),
-    "hot_outside": ("außerhalb der Streifenabdeckung", "outside patrol coverage"),
+    "hot_outside": ("meist ohne Streife (über die Hälfte der Vorfälle)", "mostly uncovered (over half of the incidents)"),
     "kpi_hot_outside": ("Brennpunkte ohne Streife", "Hotspots without patrol"),
     "kpi_uncovered": ("Vorfälle ohne Streife", "Incidents without patrol"),
     "green_title": ("Grünflächen nach Vorfällen und Abdeckung", "Green spaces by incidents and coverage"),
     "meeting_title": ("Treffpunkte: Abstand zu Angeboten, Abdeckung, Vorfälle im Umkreis", "Meeting points: distance to offers, coverage, incidents nearby"),
     "col_youth_m": ("nächste Jugendeinrichtung (m)", "nearest youth facility (m)"),
     "col_school_m": ("nächste Schule (m)", "nearest school (m)"),
-    "col_covered": ("bestreift", "patrolled"),
+    "col_covered": ("regelmäßig bestreift", "regularly patrolled"),
+    "col_covered_share": ("davon regelmäßig bestreift %", "of which regularly patrolled %"),
+    "col_nearby": ("Streife direkt in der Nähe", "patrol nearby"),
+    "kpi_nearby": ("Streife direkt in der Nähe (±{minutes} min)", "Patrol nearby (±{minutes} min)"),
+    "col_inc_share": ("Anteil Vorfälle %", "share of incidents %"),
+    "col_patrol_hours": ("Streifenstunden", "patrol hours"),
+    "col_hour_share": ("Anteil Streifenstunden %", "share of patrol hours %"),
+    "col_supply_ratio": ("Verhältnis Angebot/Bedarf", "supply / need"),
+    "need_title": ("Bedarf und Angebot je Stadtteil", "Need and supply per district"),
+    "need_note": (
+        "Unter 1: weniger Streifenstunden, als dem Anteil an den Vorfällen entspräche. Anteile beziehen sich auf die Stadtteile im Filter.",
+        "Below 1: fewer patrol hours than the district's share of the incidents. Shares are of the districts in the filter.",
+    ),
+    "l_coverage_some": ("regelmäßige Streife in einzelnen Stunden des Filters", "regular patrol in some hours of the filter"),
+    "l_coverage_most": ("regelmäßige Streife in mindestens der Hälfte der Stunden", "regular patrol in at least half of the hours"),
     "col_near": ("Vorfälle im Umkreis 300 m", "incidents within 300 m"),
     "col_area_ha": ("Fläche ha", "Area ha"),
     "download_report": ("Bericht für die Sitzung (HTML, druckbar)", "Report for the meeting (HTML, printable)"),
@@ -177,21 +191,37 @@ _T: dict[str, tuple[str, str]] = {
         "Streifenbereich: GPS-Spur, Streifengebiet oder fester Posten einer Schicht, gepuffert um die Reichweite (zu Fuß 150 m, Rad 250 m, Fahrzeug 400 m).",
         "Patrol footprint: a shift's GPS track, patrol area or fixed post, buffered by its reach (foot 150 m, bike 250 m, vehicle 400 m).",
     ),
-    "def_coverage": (
-        "Abdeckung: Vereinigung der Streifenbereiche aller Schichten, die im Zeitfenster im Dienst waren; Anteil = abgedeckte Fläche / Fläche.",
-        "Coverage: union of the footprints of all shifts on duty in the time window; share = covered area / area.",
+    "def_regular": (
+        "Regelmäßige Streife: Die Stadt ist in Quadrate von {grid} m geteilt. Ein Quadrat hat in einer Wochenstunde (z. B. Freitag 22–23 Uhr) "
+        "regelmäßig Streife, wenn dort in mindestens {share} der Wochen des Zeitraums eine Streife in Reichweite im Dienst war (mindestens 15 Minuten der Stunde).",
+        "Regular patrol: the city is cut into squares of {grid} m. A square has a regular patrol in an hour of the week (e.g. Friday 22–23) "
+        "when a patrol was within reach there, on duty, in at least {share} of the weeks of the period (at least 15 minutes of the hour).",
     ),
     "def_covered": (
-        "Ein Vorfall gilt als bestreift, wenn er im Streifenbereich einer Schicht liegt, die bis zu 60 Minuten davor oder danach im Dienst war.",
-        "An incident is covered when it lies in the footprint of a shift on duty within 60 minutes of its time.",
+        "Ohne Streife: Ein Vorfall ist „ohne Streife“, wenn an seinem Ort in seiner Wochenstunde keine regelmäßige Streife ist. "
+        "Dieselbe Bedeutung gilt für Kennzahlen, Rangliste, Wochenraster, Brennpunkte, Grünflächen, Bericht und CSV.",
+        "Uncovered: an incident is uncovered when there is no regular patrol at its place in its hour of the week. "
+        "The same meaning holds for key figures, ranking, week grid, hotspots, green spaces, report and CSV.",
+    ),
+    "def_coverage": (
+        "Abdeckung eines Gebiets: Anteil seiner Quadrate × Stunden im Filter mit regelmäßiger Streife.",
+        "Coverage of an area: share of its squares × hours in the filter with a regular patrol.",
+    ),
+    "def_nearby": (
+        "Streife direkt in der Nähe (strenger, zweiter Wert): Der Vorfall liegt im Streifenbereich einer Schicht, die bis zu {minutes} Minuten davor oder danach im Dienst war.",
+        "Patrol nearby (stricter, second figure): the incident lies in the footprint of a shift on duty within {minutes} minutes of its time.",
     ),
     "def_gap": (
         "Lückenwert: Vorfälle ohne Streife je 1.000 Einwohner; Rang 1 = größte Lücke. Unter 5 Vorfällen kein Rang.",
         "Gap score: uncovered incidents per 1,000 inhabitants; rank 1 = worst gap. No rank below 5 incidents.",
     ),
     "def_presence": (
-        "Streifenpräsenz: Streifenstunden je Stadtteil und Wochenstunde (168 Felder), nach Flächenanteil des Streifenbereichs verteilt.",
-        "Patrol presence: patrol-hours per district and hour of the week (168 slots), spread by the footprint's area share.",
+        "Streifenstunden: Dienststunden je Stadtteil und Wochenstunde (168 Felder), nach Flächenanteil des Streifenbereichs verteilt.",
+        "Patrol hours: hours on duty per district and hour of the week (168 slots), spread by the footprint's area share.",
+    ),
+    "def_need": (
+        "Bedarf und Angebot: Anteil eines Stadtteils an den Vorfällen im Filter neben seinem Anteil an den Streifenstunden im Filter.",
+        "Need and supply: a district's share of the incidents in the filter beside its share of the patrol hours in the filter.",
     ),
     "filter_all": ("alle", "all"),
     "l_hotspots": ("Brennpunkte (Gi*)", "Hotspots (Gi*)"),
@@ -283,6 +313,18 @@ _T: dict[str, tuple[str, str]] = {
 def t(key: str, lang: str = "de") -> str:
     de, en = _T[key]
     return en if lang == "en" else de
+
+
+GAP_DEFINITIONS = ("def_regular", "def_covered", "def_coverage", "def_nearby", "def_footprint", "def_presence", "def_need", "def_gap")
+
+
+def gap_definitions(lang: str, grid_m: float, regular_share: float, tolerance_min: int) -> list[str]:
+    """The "Begriffe" of the gap analysis with the configured values filled in."""
+    share = f"{regular_share * 100:.0f} %"
+    if lang == "de":
+        share = share.replace(".", ",")
+    values = {"grid": f"{grid_m:.0f}", "share": share, "minutes": str(int(tolerance_min))}
+    return [t(k, lang).format(**values) for k in GAP_DEFINITIONS]
 
 
 def term(vocab: dict[str, domain.Term], key: str, lang: str = "de") -> str:

@@ -236,11 +236,16 @@ def green_layer(green: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
 
 
 def coverage_layer(covered: gpd.GeoSeries) -> folium.FeatureGroup:
+    """Regular patrol presence: ``covered`` holds the area with regular presence in
+    some hour of the filter and, if given, the area with it in most hours (stronger)."""
     fg = folium.FeatureGroup(name="coverage")
-    if len(covered) and not covered.iloc[0].is_empty:
+    for i, geom in enumerate(covered.iloc[:2]):
+        if geom is None or geom.is_empty:
+            continue
+        opacity = 0.25 if i == 0 else 0.45
         folium.GeoJson(
-            gpd.GeoDataFrame(geometry=covered),
-            style_function=lambda f: {"fillColor": COVERAGE_COLOUR, "fillOpacity": 0.3, "color": COVERAGE_COLOUR, "weight": 1},
+            gpd.GeoDataFrame(geometry=[geom], crs=covered.crs),
+            style_function=lambda f, o=opacity: {"fillColor": COVERAGE_COLOUR, "fillOpacity": o, "color": COVERAGE_COLOUR, "weight": 1},
             pane="coverage",
             name="coverage",
         ).add_to(fg)

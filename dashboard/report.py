@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard.i18n import t
+from dashboard.i18n import gap_definitions, t
+from geodata import gaps, presence
 from geodata.domain import METRIC_CRS
 
 GAP_COLOURS = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"]
@@ -95,23 +96,34 @@ def ranking_rows(ranking: pd.DataFrame, lang: str, meeting: bool = True) -> str:
             _fmt(r["incidents"], lang),
             _fmt(r["incidents_uncovered"], lang),
             _fmt(r["gap_score"], lang, 1) + (" *" if r["too_small"] else ""),
+            _fmt(r["incidents_patrol_nearby"], lang),
+            "–" if pd.isna(r["incident_share"]) else f"{_fmt(100 * r['incident_share'], lang)} %",
+            "–" if pd.isna(r["patrol_hour_share"]) else f"{_fmt(100 * r['patrol_hour_share'], lang)} %",
             "–" if pd.isna(r["green_coverage_share"]) else f"{_fmt(100 * r['green_coverage_share'], lang)} %",
         ] + ([_fmt(r["meeting_points_uncovered"], lang)] if meeting else [])
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "".join(rows)
 
 
-def report_html(table: gpd.GeoDataFrame, ranking: pd.DataFrame, filters: list[str], lang: str, demo: bool, policy=None) -> str:
-    """The whole report as one HTML document (meeting points and small counts only as the policy allows)."""
+def report_html(
+    table: gpd.GeoDataFrame, ranking: pd.DataFrame, filters: list[str], lang: str, demo: bool, policy=None, definitions: list[str] | None = None
+) -> str:
+    """The whole report as one HTML document (meeting points and small counts only as the policy allows).
+
+    ``definitions``: the "Begriffe" with the configured values (``i18n.gap_definitions``).
+    """
     meeting = policy is None or policy.meeting_points
     if policy is not None:
-        ranking = policy.suppress(ranking, ["incidents", "incidents_uncovered"])
-    keys = ["rank", "col_name", "col_population", "col_coverage", "col_incidents", "col_uncovered", "col_gap", "col_green_cov"]
+        ranking = policy.suppress(ranking, ["incidents", "incidents_uncovered", "incidents_patrol_nearby"])
+    keys = ["rank", "col_name", "col_population", "col_coverage", "col_incidents", "col_uncovered", "col_gap", "col_nearby",
+            "col_inc_share", "col_hour_share", "col_green_cov"]
     head = [t(k, lang) for k in keys + (["col_meeting_uncovered"] if meeting else [])]
     stamp = datetime.now().strftime("%d.%m.%Y %H:%M")
     demo_note = f'<p class="demo">{html.escape(t("demo_badge", lang).replace("**", ""))}</p>' if demo else ""
     filter_items = "".join(f"<li>{html.escape(f)}</li>" for f in filters)
-    definitions = "".join(f"<li>{html.escape(t(k, lang))}</li>" for k in ("def_footprint", "def_coverage", "def_covered", "def_gap"))
+    if definitions is None:
+        definitions = gap_definitions(lang, presence.DEFAULT_GRID_M, presence.DEFAULT_REGULAR_SHARE, gaps.DEFAULT_TOLERANCE_MIN)
+    definitions = "".join(f"<li>{html.escape(d)}</li>" for d in definitions)
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <title>{html.escape(t("report_title", lang))}</title>

@@ -69,6 +69,7 @@ GAP_COLUMNS = [
     ("incidents", "col_incidents"),
     ("incidents_uncovered", "col_uncovered"),
     ("gap_score", "col_gap"),
+    ("incidents_patrol_nearby", "col_nearby"),
     ("green_coverage_pct", "col_green_cov"),
     ("meeting_points_uncovered", "col_meeting_uncovered"),
     ("too_small", "col_small"),
@@ -78,7 +79,7 @@ GAP_COLUMNS = [
 def gap_table(ranking: pd.DataFrame, lang: str, policy=None) -> pd.DataFrame:
     df = ranking.copy()
     if policy is not None:
-        df = policy.suppress(df, ["incidents", "incidents_uncovered"])
+        df = policy.suppress(df, ["incidents", "incidents_uncovered", "incidents_patrol_nearby"])
     df["coverage_pct"] = (df["coverage_share"] * 100).round(1)
     df["green_coverage_pct"] = (df["green_coverage_share"] * 100).round(1)
     df["gap_score"] = df["gap_score"].round(2)
@@ -95,17 +96,44 @@ def gap_column_config(lang: str) -> dict:
     }
 
 
+NEED_COLUMNS = [
+    ("code", "col_code"),
+    ("name", "col_name"),
+    ("incidents", "col_incidents"),
+    ("incident_pct", "col_inc_share"),
+    ("patrol_hours", "col_patrol_hours"),
+    ("patrol_hour_pct", "col_hour_share"),
+    ("supply_ratio", "col_supply_ratio"),
+]
+
+
+def need_table(ranking: pd.DataFrame, lang: str, policy=None) -> pd.DataFrame:
+    """Need against supply per district: share of the incidents beside share of the patrol hours."""
+    df = ranking.copy()
+    if policy is not None:
+        df = policy.suppress(df, ["incidents"])
+        df.loc[df["incidents"].isna(), ["incident_share", "supply_ratio"]] = float("nan")
+    df["incident_pct"] = (df["incident_share"] * 100).round(1)
+    df["patrol_hour_pct"] = (df["patrol_hour_share"] * 100).round(1)
+    df["patrol_hours"] = df["patrol_hours"].round(0)
+    df["supply_ratio"] = df["supply_ratio"].round(2)
+    df = df.sort_values("supply_ratio", na_position="last")
+    return df[[c for c, _ in NEED_COLUMNS]].rename(columns={c: t(k, lang) for c, k in NEED_COLUMNS}).reset_index(drop=True)
+
+
 def hotspot_table(hot: pd.DataFrame, lang: str, policy=None) -> pd.DataFrame:
     df = pd.DataFrame(hot.drop(columns="geometry")).sort_values("gi_z", ascending=False)
     if policy is not None:
-        df = policy.suppress(df, ["count"])
+        df = policy.suppress(df, ["count", "uncovered"])
+        df.loc[df["count"].isna() | df["uncovered"].isna(), "coverage_share"] = float("nan")
     return pd.DataFrame(
         {
             "H3": df["cell"],
             t("col_incidents", lang): df["count"],
+            t("col_uncovered", lang): df["uncovered"],
             "Gi* z": df["gi_z"].round(2),
             "p (FDR)": df["p_value"].round(4),
-            t("col_coverage", lang): (df["coverage_share"] * 100).round(0),
+            t("col_covered_share", lang): (df["coverage_share"] * 100).round(0),
             t("hot_outside", lang): df["outside_coverage"],
         }
     )

@@ -43,14 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m geodata", description="Gap analysis of the Präventionsatlas store.")
     parser.add_argument("--db", help="store location (default: $ATLAS_DB or data/atlas.gpkg)")
     sub = parser.add_subparsers(dest="command", required=True)
-    gaps = sub.add_parser("gaps", help="print the district ranking by gap score (uncovered incidents per 1,000 inhabitants)")
+    gaps = sub.add_parser("gaps", help="print the district ranking by gap score (incidents without regular patrol per 1,000 inhabitants)")
     gaps.add_argument("--outside-centre", action="store_true", help="leave out the centre district")
     gaps.add_argument("--centre", default=os.environ.get("ATLAS_CENTRE", domain.DEFAULT_CENTRE_DISTRICT))
     gaps.add_argument("--from", dest="date_from", type=date.fromisoformat, help="first day (YYYY-MM-DD)")
     gaps.add_argument("--to", dest="date_to", type=date.fromisoformat, help="last day, inclusive (YYYY-MM-DD)")
     gaps.add_argument("--hours", type=parse_hours, default=(0, 24), help="e.g. 22-3: 22:00 to 03:00 (end exclusive)")
     gaps.add_argument("--reach", type=parse_reach, default={}, help="e.g. foot=150,bike=250,vehicle=400 (metres)")
-    gaps.add_argument("--tolerance", type=int, default=60, help="minutes around an incident a shift still covers it")
+    gaps.add_argument("--tolerance", type=int, default=None,
+                      help="minutes around an incident for 'patrol nearby' (default: $ATLAS_COVER_MINUTES or 60)")
+    gaps.add_argument("--regular-share", type=float, default=None,
+                      help="share of the weeks with a patrol that makes presence regular (default: $ATLAS_REGULAR_SHARE or 0.5)")
     gaps.add_argument("--format", choices=("json", "csv"), default="json")
     args = parser.parse_args(argv)
 
@@ -61,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if not store.layers():
         print(f"the store {store.location} holds no data; run `python -m loaders demo` or import data first", file=sys.stderr)
         return 2
-    prep = load_prepared(store, reach=args.reach, tolerance_min=args.tolerance)
+    if args.regular_share is not None and not 0 < args.regular_share <= 1:
+        parser.error("--regular-share must lie in (0, 1]")
+    prep = load_prepared(store, reach=args.reach, tolerance_min=args.tolerance, regular_share=args.regular_share)
     window = TimeWindow(date_from=args.date_from, date_to=args.date_to, hours=args.hours)
     result = analyse(prep, Selection(window=window, outside_centre=args.outside_centre, centre=args.centre))
     table = ranking_table(result)

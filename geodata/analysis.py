@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata import coverage, domain, figures, gaps
+from geodata import coverage, domain, figures, gaps, presence
 from geodata.timewindow import TimeWindow, local_parts, moments_in_window, shifts_in_window
 
 
@@ -62,18 +62,21 @@ class Result:
     selection: Selection
     incidents: gpd.GeoDataFrame  # the selected incidents, + covered (bool)
     active_shifts: np.ndarray  # boolean mask over patrols: on duty in the window, unit and mode
-    covered: object  # shapely geometry, EPSG:25833
+    presence: presence.Presence  # regular presence per grid cell and hour of the week
     districts: gpd.GeoDataFrame  # district figures and gap ranking (all districts)
     green_spaces: gpd.GeoDataFrame  # + coverage_share
     district_codes: tuple[str, ...]  # the districts in scope
     shift_ok: np.ndarray  # boolean mask over patrols: unit and mode only (for covered incidents)
     incident_mask: np.ndarray  # boolean mask over all incidents: the selection
+    meeting_covered: np.ndarray  # per meeting point: regular presence in some hour of the filter
 
 
 def prepare(
     frames: Mapping[str, pd.DataFrame],
     reach: Mapping[str, float] | None = None,
     tolerance_min: int = gaps.DEFAULT_TOLERANCE_MIN,
+    regular_share: float = presence.DEFAULT_REGULAR_SHARE,
+    grid_m: float = presence.DEFAULT_GRID_M,
 ) -> Prepared:
     districts = frames["districts"].reset_index(drop=True)
     incidents = figures.assign_district(frames["incidents"].reset_index(drop=True), districts)
@@ -89,17 +92,18 @@ def prepare(
     patrols = frames["patrols"].reset_index(drop=True)
     green = frames["green_spaces"].reset_index(drop=True)
     prints = coverage.footprints(patrols, reach) if len(patrols) else gpd.GeoDataFrame(geometry=[], crs=domain.METRIC_CRS)
+    meeting = figures.assign_district(frames["meeting_points"].reset_index(drop=True), districts)
     return Prepared(
         districts=districts,
         green_spaces=green,
         patrols=patrols,
         incidents=incidents,
-        meeting_points=figures.assign_district(frames["meeting_points"].reset_index(drop=True), districts),
+        meeting_points=meeting,
         facilities=figures.assign_district(frames["facilities"].reset_index(drop=True), districts),
         crime_stats=frames["crime_stats"],
         footprints=prints,
         green_by_district=figures.green_by_district(green, districts),
-        gaps=gaps.build_index(incidents, patrols, prints, districts, green, tolerance_min),
+        gaps=gaps.build_index(incidents, patrols, prints, districts, green, tolerance_min, meeting, regular_share, grid_m),
     )
 
 
@@ -149,33 +153,54 @@ def analyse(prep: Prepared, sel: Selection) -> Result:
     codes = districts_in_scope(prep, sel)
     selected = incident_mask(prep, sel, codes)
     shift_ok = unit_mask(prep, sel)
-    covered_all = gaps.covered_flags(prep.gaps, len(prep.incidents), shift_ok)
-    inc = prep.incidents[selected].assign(covered=covered_all[selected])
+    index = prep.gaps
+    pres = gaps.regular_presence(index, sel.window, sel.units, sel.modes)
+    covered_all = gaps.covered_regular(index, pres)
+    nearby_all = gaps.covered_flags(index, len(prep.incidents), shift_ok)
+    inc = prep.incidents[selected].assign(covered=covered_all[selected], patrol_nearby=nearby_all[selected])
     active = shift_mask(prep, sel)
-    covered = coverage.coverage_union(prep.footprints, active) if len(prep.footprints) else shapely.Polygon()
     table = figures.district_figures(
         prep.districts,
         inc,
-        covered,
+        None,
         prep.green_by_district,
         prep.meeting_points,
         prep.facilities,
         prep.crime_stats,
         centre=sel.centre,
     )
+    # coverage: share of the area's cells x the filter's hours with regular presence
+    table["coverage_share"] = presence.district_shares(index.presence, pres)
+    green_cells = np.unique(index.green_cell)
+    green_share = presence.area_shares(pres, green_cells, index.presence.cell_district[green_cells], len(prep.districts))
+    table["green_coverage_share"] = np.where(table["green_km2"] > 0, np.nan_to_num(green_share, nan=0.0), np.nan)
     table["in_scope"] = table["code"].isin(codes)
     uncovered = inc.loc[~inc["covered"], "district"].value_counts() if len(inc) else pd.Series(dtype=int)
     table["incidents_uncovered"] = table["code"].map(uncovered).fillna(0).astype(int)
+    nearby = inc.loc[inc["patrol_nearby"], "district"].value_counts() if len(inc) else pd.Series(dtype=int)
+    table["incidents_patrol_nearby"] = table["code"].map(nearby).fillna(0).astype(int)
     table = gaps.rank_districts(table)
+    hours = gaps.presence(index, shift_ok, sel.window, len(prep.districts)).reshape(len(prep.districts), -1).sum(axis=1)
+    table = gaps.need_supply(table, hours)
     mp = prep.meeting_points
-    if len(mp) and covered is not None and not shapely.is_empty(covered):
-        xy = mp.geometry.to_crs(domain.METRIC_CRS)
-        shapely.prepare(covered)
-        mp_covered = shapely.contains_xy(covered, xy.x.to_numpy(), xy.y.to_numpy())
+    if len(mp):
+        regular_hours = pres.regular_hours
+        cell = index.meeting_cell
+        mp_covered = np.where(cell >= 0, regular_hours[np.maximum(cell, 0)] > 0, False)
     else:
-        mp_covered = np.zeros(len(mp), dtype=bool)
+        mp_covered = np.zeros(0, dtype=bool)
     outside = mp[mp["status"].eq("active").to_numpy() & ~mp_covered] if len(mp) else mp
     table["meeting_points_uncovered"] = table["code"].map(outside["district"].value_counts() if len(outside) else {}).fillna(0).astype(int)
     green = prep.green_spaces.copy()
-    green["coverage_share"] = coverage.covered_share(green, covered) if len(green) else []
-    return Result(sel, inc, active, covered, table, green, codes, shift_ok, selected)
+    if len(green):
+        share = presence.area_shares(pres, index.green_cell, index.green_area, len(green))
+        green["coverage_share"] = np.nan_to_num(share, nan=0.0)
+    else:
+        green["coverage_share"] = []
+    return Result(sel, inc, active, pres, table, green, codes, shift_ok, selected, mp_covered)
+
+
+def coverage_area(prep: Prepared, result: Result, min_share: float = 0.0):
+    """Cells with regular presence in some hour of the filter (or in more than
+    ``min_share`` of its hours), as one geometry in EPSG:25833."""
+    return presence.coverage_geometry(prep.gaps.presence, result.presence, min_share)

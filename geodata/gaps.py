@@ -1,22 +1,29 @@
-"""Gap analysis: where incidents happen and nobody patrols.
+"""Gap analysis: where incidents happen and nobody patrols, as a rule.
 
 Definitions (also in the README and the app's help):
 
-- An incident is *covered* when it lies in the footprint of a shift that was on
-  duty within ±``tolerance`` minutes (default 60) of its time; otherwise it is
-  *uncovered*.
-- *Patrol presence*: patrol-hours per district and hour of the week (168
-  slots). A shift contributes the part of each clock hour it is on duty,
-  spread over the districts its footprint touches in proportion to the
-  footprint's area in each (of the part inside the city).
+- An incident is *covered* when it happened at a place and hour of the week
+  with *regular patrol presence* (``geodata.presence``: a patrol was within
+  reach there in that hour in at least half of the weeks of the period);
+  otherwise it is *uncovered* ("ohne Streife"). Every page, table, map,
+  heatmap, report and CSV uses this one definition.
+- *Patrol nearby* ("Streife direkt in der Nähe"), a second, stricter figure:
+  the incident lies in the footprint of a shift that was on duty within
+  ±``tolerance`` minutes (default 60) of its time.
+- *Patrol hours*: per district and hour of the week (168 slots). A shift
+  contributes the part of each clock hour it is on duty, spread over the
+  districts its footprint touches in proportion to the footprint's area in
+  each (of the part inside the city).
 - *Gap score* of a district: uncovered incidents per 1,000 inhabitants. Counts
   stand beside every rate; districts with fewer than 5 uncovered incidents are
   flagged as too small to rank.
+- *Need against supply*: a district's share of the incidents in the filter
+  against its share of the patrol hours in the filter.
 
-The expensive parts (which shift could cover which incident, shift hours,
-footprint shares per district, incidents in green spaces) are computed once
-per data version by ``build_index``; everything after a filter change works on
-those arrays.
+The expensive parts (presence records per cell and hour, which shift could
+cover which incident, shift hours, footprint shares per district, incidents
+and cells in green spaces) are computed once per data version by
+``build_index``; everything after a filter change works on those arrays.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geodata import presence as presence_mod
 from geodata.domain import METRIC_CRS
 from geodata.timewindow import TimeWindow, local_parts, moments_in_window
 
@@ -52,6 +60,13 @@ class GapIndex:
     green_incident: np.ndarray  # (incident, green space) pairs
     green_space: np.ndarray
     tolerance_min: int
+    presence: presence_mod.PresenceIndex  # grid cells and presence records
+    incident_cell: np.ndarray  # grid cell of each incident (-1 outside the city)
+    incident_pair: np.ndarray  # (cell, hour of the week) pair of each incident (-1: never patrolled)
+    green_area: np.ndarray  # (green space, cell) pairs
+    green_cell: np.ndarray
+    meeting_cell: np.ndarray  # grid cell of each meeting point
+    regular_share: float = presence_mod.DEFAULT_REGULAR_SHARE
 
 
 def _metric_xy(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -137,18 +152,65 @@ def green_pairs(incidents: gpd.GeoDataFrame, green: gpd.GeoDataFrame):
     return inc, g
 
 
-def build_index(incidents, patrols, footprints, districts, green, tolerance_min: int = DEFAULT_TOLERANCE_MIN) -> GapIndex:
+def _data_days(incidents: pd.DataFrame, slot_parts: pd.DataFrame) -> tuple[int | None, int | None]:
+    """First and last local day of incidents and patrol hours together."""
+    days = [frame["day"].to_numpy() for frame in (incidents, slot_parts) if "day" in frame and len(frame)]
+    if not days:
+        return None, None
+    joined = np.concatenate(days)
+    return int(joined.min()), int(joined.max())
+
+
+def build_index(
+    incidents,
+    patrols,
+    footprints,
+    districts,
+    green,
+    tolerance_min: int = DEFAULT_TOLERANCE_MIN,
+    meeting_points=None,
+    regular_share: float = presence_mod.DEFAULT_REGULAR_SHARE,
+    grid_m: float = presence_mod.DEFAULT_GRID_M,
+) -> GapIndex:
+    """``incidents`` need the columns of ``analysis.prepare`` (day, hour, weekday, x_m, y_m)."""
     pi, ps = cover_pairs(incidents, patrols, footprints, tolerance_min)
     slot_shift, slot_parts, slot_hours = shift_slots(patrols)
     ws, wd, wv = district_weights(footprints, districts)
     gi, gg = green_pairs(incidents, green)
-    return GapIndex(pi, ps, slot_shift, slot_parts, slot_hours, ws, wd, wv, gi, gg, tolerance_min)
+    pres = presence_mod.build(districts, patrols, footprints, slot_shift, slot_parts, slot_hours,
+                              _data_days(incidents, slot_parts), grid_m)
+    if len(incidents):
+        x, y = _metric_xy(incidents)
+        inc_cell = pres.cell_of(x, y)
+        inc_slot = incidents["weekday"].to_numpy().astype(np.int64) * 24 + incidents["hour"].to_numpy().astype(np.int64)
+        inc_pair = pres.pair_of(inc_cell, inc_slot)
+    else:
+        inc_cell = inc_pair = np.zeros(0, np.int64)
+    ga, gc = presence_mod.area_cells(pres, green) if len(green) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if meeting_points is not None and len(meeting_points):
+        mxy = meeting_points.geometry.to_crs(METRIC_CRS)
+        m_cell = pres.cell_of(mxy.x.to_numpy(), mxy.y.to_numpy())
+    else:
+        m_cell = np.zeros(0, np.int64)
+    return GapIndex(pi, ps, slot_shift, slot_parts, slot_hours, ws, wd, wv, gi, gg, tolerance_min,
+                    pres, inc_cell, inc_pair, ga, gc, m_cell, float(regular_share))
 
 
 # -- after a filter change ---------------------------------------------------
 
+def regular_presence(index: GapIndex, window: TimeWindow, units=(), modes=()) -> presence_mod.Presence:
+    """Regular presence per grid cell and hour of the week for a selection."""
+    return presence_mod.regular(index.presence, window, units, modes, index.regular_share)
+
+
+def covered_regular(index: GapIndex, pres: presence_mod.Presence) -> np.ndarray:
+    """Which incidents (all of them, by position) happened at a place and hour with regular presence."""
+    return presence_mod.covered_incidents(pres, index.incident_pair)
+
+
 def covered_flags(index: GapIndex, n_incidents: int, shift_ok: np.ndarray) -> np.ndarray:
-    """Which incidents (all of them, by position) are covered by an allowed shift."""
+    """Which incidents (all of them, by position) had an allowed shift nearby within
+    ±tolerance minutes (the strict measure, "patrol nearby")."""
     covered = np.zeros(n_incidents, dtype=bool)
     if len(index.pair_incident):
         ok = np.asarray(shift_ok, dtype=bool)[index.pair_shift]
@@ -215,8 +277,12 @@ def green_ranking(green: gpd.GeoDataFrame, index: GapIndex, selected: np.ndarray
     return out.sort_values(["incidents_uncovered", "incidents"], ascending=False)
 
 
-def meeting_point_report(meeting: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, covered) -> gpd.GeoDataFrame:
-    """Per meeting point: nearest youth facility and school (m), covered now, incidents within 300 m."""
+def meeting_point_report(meeting: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, covered=None) -> gpd.GeoDataFrame:
+    """Per meeting point: nearest youth facility and school (m), covered, incidents within 300 m.
+
+    ``covered`` holds one flag per meeting point: regular patrol presence there
+    in at least one hour of the filter (None: none).
+    """
     out = meeting.copy()
     if not len(out):
         for col in ("youth_facility", "youth_facility_m", "school_m", "covered", "incidents_300m"):
@@ -240,11 +306,13 @@ def meeting_point_report(meeting: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
             out[col] = np.nan
             if col == "youth_facility_m":
                 out["youth_facility"] = None
-    if covered is not None and not shapely.is_empty(covered):
-        shapely.prepare(covered)
-        out["covered"] = shapely.contains_xy(covered, shapely.get_x(pts), shapely.get_y(pts))
-    else:
+    if covered is None:
         out["covered"] = False
+    else:
+        flags = np.asarray(covered, dtype=bool)
+        if flags.shape != (len(out),):
+            raise ValueError(f"covered must hold one flag per meeting point, got shape {flags.shape}")
+        out["covered"] = flags
     if len(incidents):
         x, y = _metric_xy(incidents)
         px, py = shapely.get_x(pts), shapely.get_y(pts)
@@ -261,8 +329,30 @@ def meeting_point_report(meeting: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
 
 RANKING_COLUMNS = [
     "rank", "code", "name", "area_km2", "population", "coverage_share", "incidents", "incidents_uncovered",
-    "gap_score", "too_small", "green_coverage_share", "meeting_points_uncovered", "is_centre",
+    "gap_score", "too_small", "incidents_patrol_nearby", "incident_share", "patrol_hours", "patrol_hour_share",
+    "green_coverage_share", "meeting_points_uncovered", "is_centre",
 ]
+
+
+def need_supply(table: pd.DataFrame, hours: np.ndarray) -> pd.DataFrame:
+    """Add need against supply to a district table (all districts, ``in_scope`` column).
+
+    ``hours`` are the patrol hours per district in the filter (aligned with the
+    table). Shares are of the districts in scope: ``incident_share`` of their
+    incidents, ``patrol_hour_share`` of their patrol hours;
+    ``supply_ratio`` = patrol_hour_share / incident_share (below 1: fewer
+    patrol hours than the district's share of the incidents).
+    """
+    out = table.copy()
+    out["patrol_hours"] = np.asarray(hours, dtype=float)
+    scope = out["in_scope"].to_numpy(dtype=bool)
+    n_inc = out.loc[scope, "incidents"].sum()
+    n_hours = out.loc[scope, "patrol_hours"].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["incident_share"] = np.where(scope & (n_inc > 0), out["incidents"] / max(n_inc, 1), np.nan)
+        out["patrol_hour_share"] = np.where(scope & (n_hours > 0), out["patrol_hours"] / max(n_hours, 1e-12), np.nan)
+        out["supply_ratio"] = np.where(out["incident_share"] > 0, out["patrol_hour_share"] / out["incident_share"], np.nan)
+    return out
 
 
 def ranking_table(result) -> pd.DataFrame:

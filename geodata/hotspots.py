@@ -72,8 +72,15 @@ Design choices:
   cell does not make a hotspot.
 
 * A cell is ``hot`` when significant and ``gi_z > 0``, ``cold`` when
-  significant and ``gi_z < 0``. ``outside_coverage`` marks hot cells less
-  than ``covered_threshold`` of whose area lies inside the patrol coverage.
+  significant and ``gi_z < 0``.
+
+* Coverage follows the one definition of the gap analysis: ``covered`` flags
+  each incident as covered by regular patrol presence (``geodata.presence``).
+  ``coverage_share`` is the share of a cell's incidents that are covered (NaN
+  for a cell without incidents); ``outside_coverage`` ("ohne Streife") marks
+  hot cells holding incidents of which less than ``covered_threshold`` are
+  covered, i.e. by default cells where most incidents happen without regular
+  patrol.
 """
 
 from __future__ import annotations
@@ -100,6 +107,7 @@ COLUMNS = [
     "p_value",
     "significant",
     "kind",
+    "uncovered",
     "coverage_share",
     "outside_coverage",
     "geometry",
@@ -124,8 +132,9 @@ def hotspots(
     ``incidents`` are points (EPSG:4326, or any CRS set on the frame; a frame
     without a CRS is taken as EPSG:4326); missing, empty and non-point
     geometries and points outside ``area`` are ignored. ``area`` holds the
-    study area polygons (the districts). ``covered`` is the patrol coverage as
-    a shapely geometry in EPSG:25833, or None.
+    study area polygons (the districts). ``covered`` holds one flag per
+    incident (aligned with ``incidents``): covered by regular patrol presence;
+    None means no incident is covered.
 
     Returns one row per cell covering the area (every cell whose centre lies
     in the area, plus every cell holding an incident inside the area) with
@@ -138,10 +147,14 @@ def hotspots(
     union = _area_union(area)
     if union is None:
         return _empty()
-    points = _points_inside(incidents, union)
+    points, picked = _points_inside(incidents, union)
     if len(points) < MIN_INCIDENTS:
         return _empty()
 
+    flags = np.zeros(len(picked), dtype=bool) if covered is None else np.asarray(covered, dtype=bool)
+    if flags.shape != (len(picked),):
+        raise ValueError(f"covered must hold one flag per incident, got shape {flags.shape}")
+    flags = flags[picked]
     incident_cells = cells(points, resolution)
     filled = h3.h3shape_to_cells(h3.geo_to_h3shape(union), resolution)
     cell_ids = np.array(sorted(set(filled).union(incident_cells.tolist())), dtype=object)
@@ -159,7 +172,9 @@ def hotspots(
     p_value = _p_values(counts, neighbours, inside, gi_z)
     significant = _benjamini_hochberg(p_value, alpha)
     kind = np.where(significant & (gi_z > 0), "hot", np.where(significant & (gi_z < 0), "cold", "none"))
-    share = _share_in(metric_hexes, covered)
+    uncovered = np.bincount(position[~flags], minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(counts > 0, 1 - uncovered / np.maximum(counts, 1), np.nan)
     return gpd.GeoDataFrame(
         {
             "cell": cell_ids,
@@ -168,8 +183,9 @@ def hotspots(
             "p_value": p_value,
             "significant": significant,
             "kind": kind.astype(object),
+            "uncovered": uncovered.astype(np.int64),
             "coverage_share": share,
-            "outside_coverage": (kind == "hot") & (share < covered_threshold),
+            "outside_coverage": (kind == "hot") & (counts > 0) & (share < covered_threshold),
         },
         geometry=hexes.to_numpy(),
         crs=STORE_CRS,
@@ -185,6 +201,7 @@ def _empty() -> gpd.GeoDataFrame:
             "p_value": pd.Series(dtype=float),
             "significant": pd.Series(dtype=bool),
             "kind": pd.Series(dtype="str"),
+            "uncovered": pd.Series(dtype=np.int64),
             "coverage_share": pd.Series(dtype=float),
             "outside_coverage": pd.Series(dtype=bool),
         },
@@ -214,10 +231,11 @@ def _area_union(area: gpd.GeoDataFrame | None):
     return shapely.union_all(polygons)
 
 
-def _points_inside(incidents: gpd.GeoDataFrame | None, union) -> gpd.GeoDataFrame:
-    """The incidents that are points (EPSG:4326) inside or on the edge of ``union``."""
+def _points_inside(incidents: gpd.GeoDataFrame | None, union) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The incidents that are points (EPSG:4326) inside or on the edge of ``union``,
+    and the boolean mask (by position) that picked them."""
     if incidents is None or len(incidents) == 0:
-        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=STORE_CRS))
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=STORE_CRS)), np.zeros(0 if incidents is None else len(incidents), dtype=bool)
     pts = _in_store_crs(incidents[[incidents.geometry.name]])
     geoms = pts.geometry.to_numpy()
     keep = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
@@ -229,7 +247,7 @@ def _points_inside(incidents: gpd.GeoDataFrame | None, union) -> gpd.GeoDataFram
     keep &= np.isfinite(x) & np.isfinite(y)
     shapely.prepare(union)
     keep[keep] = shapely.intersects_xy(union, x[keep], y[keep])
-    return pts[keep]
+    return pts[keep], keep
 
 
 def _hexagons(cell_ids: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from datetime import date
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import pandas as pd
 import shapely
 from hypothesis import given, settings
@@ -21,13 +22,18 @@ def by_code(result):
 
 
 def test_patrolled_district_is_covered_and_the_other_is_not(city):
-    res = by_code(analyse(prepare(city), Selection()))
-    assert res.loc["01", "coverage_share"] >= 0.99
+    prep = prepare(city)
+    res = by_code(analyse(prep, Selection()))
+    # coverage is area x time: one shift, Monday 08–14, covers 6 of the week's 168 hours in all of A
+    assert res.loc["01", "coverage_share"] == pytest.approx(6 / 168, rel=0.01)
     assert res.loc["02", "coverage_share"] < 0.01
+    shift_hours = by_code(analyse(prep, Selection(window=TimeWindow(hours=(8, 14), weekdays=frozenset({0})))))
+    assert shift_hours.loc["01", "coverage_share"] >= 0.99 and shift_hours.loc["01", "green_coverage_share"] >= 0.99
+    assert shift_hours.loc["02", "coverage_share"] < 0.01
     assert res.loc["01", "incidents"] == 2 and res.loc["02", "incidents"] == 3
     assert res.loc["01", "incidents_per_1000"] == 1.0
     assert res.loc["02", "incidents_per_1000"] == 3.0
-    assert res.loc["01", "green_coverage_share"] >= 0.99
+    assert res.loc["01", "green_coverage_share"] == pytest.approx(6 / 168, rel=0.01)
     assert res.loc["02", "green_coverage_share"] == 0
     assert res.loc["02", "meeting_points_active"] == 1
     assert res.loc["01", "facilities"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
@@ -101,9 +102,10 @@ def test_night_shifts_count_only_at_night():
     day = table(analyse(prep, Selection(window=TimeWindow(hours=(8, 18)))))
     night = analyse(prep, Selection(window=TimeWindow(hours=(22, 3))))
     assert day.loc["03", "coverage_share"] == 0
-    assert table(night).loc["03", "coverage_share"] > 0.2
+    # 4 of the window's 35 hours of the week (Monday 22–02) in part of Ost
+    assert 0.1 * 4 / 35 < table(night).loc["03", "coverage_share"] < 0.4 * 4 / 35
     covered = dict(zip(night.incidents["id"], night.incidents["covered"]))
-    assert covered == {"C-night": True, "C-next-day": False}  # same place, but nobody on duty the next night
+    assert covered == {"C-night": True, "C-next-day": False}  # same place, but never patrolled on Tuesday nights
     all_day = analyse(prep, Selection())
     assert not dict(zip(all_day.incidents["id"], all_day.incidents["covered"]))["C-day"]
 
@@ -122,7 +124,9 @@ def test_footprint_spilling_into_the_neighbour_counts_there_too():
     prep = prepare(city)
     res = analyse(prep, Selection())
     t = table(res)
-    assert 0.14 < t.loc["02", "coverage_share"] < 0.16 and 0.14 < t.loc["01", "coverage_share"] < 0.16
+    # 150 m of each 1 km district, in 4 of the 168 hours of the week
+    assert t.loc["02", "coverage_share"] == pytest.approx(0.15 * 4 / 168, rel=0.05)
+    assert t.loc["01", "coverage_share"] == pytest.approx(0.15 * 4 / 168, rel=0.05)
     assert dict(zip(res.incidents["id"], res.incidents["covered"])) == {"B1": True, "B2": False}
     hours = gaps.presence(prep.gaps, res.shift_ok, TimeWindow(), len(prep.districts))
     per_district = hours.sum(axis=(1, 2))
@@ -138,9 +142,11 @@ def test_tolerance_of_sixty_minutes():
         [("before50", at(0, 10 - 50 / 60), 2500, 500), ("after50", at(0, 12 + 50 / 60), 2500, 500), ("after70", at(0, 12 + 70 / 60), 2500, 500)],
     )
     res = analyse(prepare(city), Selection())
-    assert dict(zip(res.incidents["id"], res.incidents["covered"])) == {"before50": True, "after50": True, "after70": False}
+    assert dict(zip(res.incidents["id"], res.incidents["patrol_nearby"])) == {"before50": True, "after50": True, "after70": False}
+    # regular presence knows the hours on duty only: 09:10 and 12:50 are outside them
+    assert not res.incidents["covered"].any()
     strict = analyse(prepare(city, tolerance_min=0), Selection())
-    assert not strict.incidents["covered"].any()
+    assert not strict.incidents["patrol_nearby"].any()
 
 
 def test_green_spaces_and_meeting_points():
@@ -150,7 +156,7 @@ def test_green_spaces_and_meeting_points():
     assert ranking["name"].iloc[0] == "Wald B" and ranking["incidents_uncovered"].iloc[0] == 28
     park = ranking.set_index("name").loc["Park A"]
     assert park["incidents_uncovered"] == 0 and park["incidents"] > 0
-    report = gaps.meeting_point_report(prep.meeting_points, prep.facilities, res.incidents, res.covered).set_index("id")
+    report = gaps.meeting_point_report(prep.meeting_points, prep.facilities, res.incidents, res.meeting_covered).set_index("id")
     assert report.loc["M1", "youth_facility_m"] == pytest.approx(400, abs=0.5)
     assert report.loc["M1", "school_m"] == pytest.approx(1000, abs=0.5)
     assert not report.loc["M1", "covered"] and report.loc["M2", "covered"]
@@ -191,6 +197,89 @@ def test_cli_prints_the_ranking(tmp_path, capsys):
 def test_covered_incidents_only_grow_with_tolerance(tol_small, extra, offsets):
     area = metric_box(2100, 100, 800, 800)
     city = make_city([("S1", "foot", at(0, 10), at(0, 12), area)], [(f"I{i}", at(0, 11 + o), 2500, 500) for i, o in enumerate(offsets)])
-    small = analyse(prepare(city, tolerance_min=tol_small), Selection()).incidents["covered"].to_numpy()
-    large = analyse(prepare(city, tolerance_min=tol_small + extra), Selection()).incidents["covered"].to_numpy()
+    small = analyse(prepare(city, tolerance_min=tol_small), Selection()).incidents["patrol_nearby"].to_numpy()
+    large = analyse(prepare(city, tolerance_min=tol_small + extra), Selection()).incidents["patrol_nearby"].to_numpy()
     assert np.all(large >= small)
+
+
+# -- regular presence against the strict match ---------------------------------------
+
+PLACE = metric_box(2300, 300, 400, 400)  # a patrol area inside Ost (03)
+FRIDAY = 4
+
+
+def fridays(weeks, h0, h1, geom=PLACE):
+    return [(f"F{w}", "foot", at(7 * w + FRIDAY, h0), at(7 * w + FRIDAY, h1), geom) for w in weeks]
+
+
+def span_markers(n_weeks):
+    """Two incidents far from the patrol that fix the data span to whole weeks (Monday to Sunday)."""
+    return [("first", at(0, 0.5), 1500, 900), ("last", at(7 * n_weeks - 1, 23.5), 1500, 900)]
+
+
+def flags(result, column="covered"):
+    return dict(zip(result.incidents["id"], result.incidents[column]))
+
+
+def test_regular_presence_covers_what_the_strict_match_misses():
+    """Patrolled every Friday 21:00–21:30 (but one) for eight weeks; incidents every Friday at 21:45."""
+    weeks = [w for w in range(8) if w != 3]
+    incidents = [(f"I{w}", at(7 * w + FRIDAY, 21.75), 2500, 500) for w in range(8)] + span_markers(8)
+    city = make_city(fridays(weeks, 21, 21.5), incidents)
+    res = analyse(prepare(city), Selection())
+    covered, nearby = flags(res), flags(res, "patrol_nearby")
+    # the place has a patrol in that hour of the week as a rule (7 of 8 weeks) ...
+    assert all(covered[f"I{w}"] for w in range(8))
+    # ... but the strict match misses the week without a patrol
+    assert [w for w in range(8) if not nearby[f"I{w}"]] == [3]
+    strict = analyse(prepare(city, tolerance_min=0), Selection())
+    assert not any(flags(strict, "patrol_nearby")[f"I{w}"] for w in range(8))
+    assert all(flags(strict)[f"I{w}"] for w in range(8))
+    t = table(res)
+    assert t.loc["03", "incidents_uncovered"] == 0 and t.loc["03", "incidents_patrol_nearby"] == 7
+    # another hour of the same Friday evening is not covered: presence is per hour of the week
+    late = make_city(fridays(weeks, 21, 21.5), [("late", at(7 + FRIDAY, 23.5), 2500, 500)] + span_markers(8))
+    assert not flags(analyse(prepare(late), Selection()))["late"]
+
+
+def test_share_of_weeks_decides_what_is_regular():
+    """A patrol in three of eight weeks is not regular at 50 %, but is at 30 % or within those weeks."""
+    incidents = [(f"I{w}", at(7 * w + FRIDAY, 21.5), 2500, 500) for w in range(8)] + span_markers(8)
+    city = make_city(fridays([0, 1, 2], 21, 22), incidents)
+    prep = prepare(city)
+    res = analyse(prep, Selection())
+    assert not any(flags(res)[f"I{w}"] for w in range(8))
+    assert table(res).loc["03", "incidents_uncovered"] == 8
+    lax = analyse(prepare(city, regular_share=0.3), Selection())
+    assert all(flags(lax)[f"I{w}"] for w in range(8))
+    first_weeks = analyse(prep, Selection(window=TimeWindow(date_from=date(2025, 6, 2), date_to=date(2025, 6, 22))))
+    assert flags(first_weeks) == {"I0": True, "I1": True, "I2": True, "first": False}
+    share = first_weeks.presence.grid(prep.gaps.presence)
+    cell = prep.gaps.incident_cell[list(prep.incidents["id"]).index("I0")]
+    assert share[cell, FRIDAY * 24 + 21] == 1.0 and share[cell, FRIDAY * 24 + 20] == 0.0
+
+
+def test_only_the_selected_units_make_presence():
+    incidents = [(f"I{w}", at(7 * w + FRIDAY, 21.5), 2500, 500) for w in range(4)] + span_markers(4)
+    city = make_city(fridays(range(4), 21, 22), incidents)
+    city["patrols"]["unit"] = "security"
+    prep = prepare(city)
+    assert all(flags(analyse(prep, Selection(units=("security",))))[f"I{w}"] for w in range(4))
+    assert not any(flags(analyse(prep, Selection(units=("ordnungsdienst",))))[f"I{w}"] for w in range(4))
+    assert not any(flags(analyse(prep, Selection(modes=("vehicle",))))[f"I{w}"] for w in range(4))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    patrolled=st.sets(st.integers(0, 9), max_size=10),
+    happened=st.sets(st.integers(0, 9), min_size=1, max_size=10),
+    share=st.sampled_from([0.1, 0.3, 0.5, 0.7, 1.0]),
+)
+def test_regular_presence_is_the_share_of_weeks(patrolled, happened, share):
+    """Against a brute-force count: covered iff the patrol came in at least ``share`` of the ten weeks."""
+    incidents = [(f"I{w}", at(7 * w + FRIDAY, 21.5), 2500, 500) for w in sorted(happened)] + span_markers(10)
+    city = make_city(fridays(sorted(patrolled), 21, 22), incidents)
+    res = analyse(prepare(city, regular_share=share), Selection())
+    expected = len(patrolled) / 10 >= share
+    assert [flags(res)[f"I{w}"] for w in sorted(happened)] == [expected] * len(happened)
+    assert table(res).loc["03", "incidents_uncovered"] == (0 if expected else len(happened))

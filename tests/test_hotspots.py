@@ -17,7 +17,7 @@ from geodata.hexbin import cells
 from geodata.hotspots import COLUMNS, hotspots
 
 RES = 9
-EXPECTED_DTYPES = ["str", "int64", "float64", "float64", "bool", "str", "float64", "bool", "geometry"]
+EXPECTED_DTYPES = ["str", "int64", "float64", "float64", "bool", "str", "int64", "float64", "bool", "geometry"]
 # South-west corner of the study square in EPSG:25833 (lon ~12.92, lat ~50.80).
 X0, Y0 = 353_500, 5_629_500
 SIZE = 5_000
@@ -113,44 +113,62 @@ def test_whole_area_is_covered_with_cells_including_empty_ones(planted_result):
     assert out["count"].sum() == planted().geometry.intersects(square().union_all()).sum() == 1_800
 
 
+def flags_in(incidents: gpd.GeoDataFrame, geom) -> np.ndarray:
+    """Covered flags: the incidents inside ``geom`` (EPSG:25833)."""
+    xy = incidents.to_crs(domain.METRIC_CRS).geometry
+    return shapely.contains_xy(geom, xy.x.to_numpy(), xy.y.to_numpy())
+
+
 def test_coverage_over_the_cluster_means_not_outside(planted_result):
-    out = hotspots(planted(), square(), covered=disk(CLUSTER, 800)).set_index("cell")
+    inc = planted()
+    out = hotspots(inc, square(), covered=flags_in(inc, disk(CLUSTER, 800))).set_index("cell")
     truth = cluster_cells()
     assert np.allclose(out.loc[truth, "coverage_share"], 1.0)
+    assert (out.loc[truth, "uncovered"] == 0).all()
     assert not out.loc[truth, "outside_coverage"].any()
     assert not out["outside_coverage"].any()  # every hot cell is near the cluster
-    far = distance_m(out.reset_index(), CLUSTER) > 1_500
+    far = (distance_m(out.reset_index(), CLUSTER) > 1_500) & (out["count"].to_numpy() > 0)
     assert (out["coverage_share"].to_numpy()[far] == 0).all()
+    assert (out["uncovered"] == out["count"]).to_numpy()[far].all()
     # same statistics as without coverage; coverage only adds the marks
     assert out["kind"].tolist() == planted_result["kind"].tolist()
 
 
 def test_coverage_elsewhere_marks_the_cluster_outside():
-    out = hotspots(planted(), square(), covered=disk(ELSEWHERE, 800)).set_index("cell")
+    inc = planted()
+    out = hotspots(inc, square(), covered=flags_in(inc, disk(ELSEWHERE, 800))).set_index("cell")
     truth = cluster_cells()
     assert (out.loc[truth, "coverage_share"] == 0).all()
     assert out.loc[truth, "outside_coverage"].all()
     assert (out.loc[out["outside_coverage"], "kind"] == "hot").all()
-    assert out.loc[cell_at(ELSEWHERE), "coverage_share"] == pytest.approx(1.0)
+    here = out.loc[cell_at(ELSEWHERE)]
+    assert here["count"] == 0 or here["coverage_share"] == pytest.approx(1.0)
 
 
 def test_partly_covered_cells_follow_the_threshold():
-    # cover the cluster's core cell whole and its neighbours in part
+    # in the cluster's core cell every incident is covered, in its neighbours every second one
+    inc = planted()
     centre = cell_at(CLUSTER)
-    lat, lng = h3.cell_to_latlng(centre)
-    metric = gpd.GeoSeries([shapely.Point(lng, lat)], crs=domain.STORE_CRS).to_crs(domain.METRIC_CRS).iloc[0]
-    covered = disk((metric.x, metric.y), 300)
-    out = hotspots(planted(), square(), covered=covered).set_index("cell")
-    assert out.loc[centre, "coverage_share"] == pytest.approx(1.0)
+    cell_of = cells(inc, RES)
     ring = [c for c in h3.grid_disk(centre, 1) if c != centre]
+    nth_in_cell = pd.Series(cell_of).groupby(cell_of).cumcount().to_numpy()
+    covered = (cell_of == centre) | (np.isin(cell_of, ring) & (nth_in_cell % 2 == 0))
+    out = hotspots(inc, square(), covered=covered).set_index("cell")
+    assert out.loc[centre, "coverage_share"] == pytest.approx(1.0)
     shares = out.loc[ring, "coverage_share"]
-    assert ((shares > 0.2) & (shares < 0.8)).all()
+    assert ((shares >= 0.5) & (shares < 0.8)).all()
+    assert (out.loc[ring, "uncovered"] + (shares * out.loc[ring, "count"]).round() == out.loc[ring, "count"]).all()
     hot_ring = [c for c in ring if out.loc[c, "kind"] == "hot"]
     assert len(hot_ring) >= 3
-    strict = hotspots(planted(), square(), covered=covered, covered_threshold=0.9).set_index("cell")
-    lax = hotspots(planted(), square(), covered=covered, covered_threshold=0.1).set_index("cell")
+    strict = hotspots(inc, square(), covered=covered, covered_threshold=0.9).set_index("cell")
+    lax = hotspots(inc, square(), covered=covered, covered_threshold=0.1).set_index("cell")
     assert strict.loc[hot_ring, "outside_coverage"].all() and not strict.loc[centre, "outside_coverage"]
     assert not lax.loc[ring, "outside_coverage"].any()
+
+
+def test_covered_flags_must_match_the_incidents():
+    with pytest.raises(ValueError, match="one flag per incident"):
+        hotspots(planted(), square(), covered=np.ones(3, dtype=bool))
 
 
 def test_a_single_busy_place_is_a_hotspot():
@@ -162,12 +180,14 @@ def test_a_single_busy_place_is_a_hotspot():
     assert (distance_m(out[out["kind"] == "hot"].reset_index(), ELSEWHERE) < 700).all()
 
 
-def test_no_coverage_marks_every_hotspot_outside(planted_result):
+def test_no_coverage_marks_every_hotspot_with_incidents_outside(planted_result):
     out = planted_result
-    assert (out["coverage_share"] == 0).all()
-    assert (out["outside_coverage"] == (out["kind"] == "hot")).all()
-    out_empty = hotspots(planted(), square(), covered=shapely.Polygon())
-    assert out_empty["outside_coverage"].tolist() == out["outside_coverage"].tolist()
+    busy = out["count"] > 0
+    assert (out.loc[busy, "coverage_share"] == 0).all() and out.loc[~busy, "coverage_share"].isna().all()
+    assert (out["uncovered"] == out["count"]).all()
+    assert (out["outside_coverage"] == ((out["kind"] == "hot") & busy)).all()
+    none_covered = hotspots(planted(), square(), covered=np.zeros(len(planted()), dtype=bool))
+    assert none_covered["outside_coverage"].tolist() == out["outside_coverage"].tolist()
 
 
 @pytest.mark.parametrize("n", [40, 300, 3_000, 20_000])
@@ -288,8 +308,9 @@ def incident_sets(draw):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(xy=incident_sets(), alpha=st.sampled_from([0.01, 0.05, 0.1]), with_coverage=st.booleans())
 def test_properties_hold_for_random_incident_sets(xy, alpha, with_coverage):
-    covered = disk((X0 + 500, Y0 + 500), 700) if with_coverage else None
-    out = hotspots(points(xy), SMALL_AREA, covered=covered, alpha=alpha)
+    inc = points(xy)
+    covered = flags_in(inc, disk((X0 + 500, Y0 + 500), 700)) if with_coverage else None
+    out = hotspots(inc, SMALL_AREA, covered=covered, alpha=alpha)
     assert list(out.columns) == COLUMNS
     assert out.crs == domain.STORE_CRS
     inside = int(shapely.contains_xy(SMALL_BOX, xy[:, 0], xy[:, 1]).sum()) if len(xy) else 0
@@ -308,5 +329,8 @@ def test_properties_hold_for_random_incident_sets(xy, alpha, with_coverage):
     assert (out.loc[out["kind"] == "hot", "gi_z"] > 0).all()
     assert (out.loc[out["kind"] == "cold", "gi_z"] < 0).all()
     share = out["coverage_share"].to_numpy()
-    assert ((share >= 0) & (share <= 1)).all()
-    assert (out["outside_coverage"] == ((out["kind"] == "hot") & (out["coverage_share"] < 0.5))).all()
+    busy = out["count"].to_numpy() > 0
+    assert ((share[busy] >= 0) & (share[busy] <= 1)).all() and np.isnan(share[~busy]).all()
+    assert ((out["uncovered"] >= 0) & (out["uncovered"] <= out["count"])).all()
+    assert out["uncovered"].sum() == (inside if covered is None else int((~covered & shapely.contains_xy(SMALL_BOX, xy[:, 0], xy[:, 1])).sum()))
+    assert (out["outside_coverage"] == ((out["kind"] == "hot") & busy & (out["coverage_share"] < 0.5))).all()

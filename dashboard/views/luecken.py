@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, cache, mapview, report, tables, ui
-from dashboard.i18n import t
+from dashboard.i18n import gap_definitions, t
 from geodata import domain, privacy
 from geodata.gaps import ranking_table
 
@@ -20,20 +20,24 @@ ui.publish(view)
 result = cache.analysed(ctx.location, ctx.version, view.selection)
 table = result.districts
 st.caption(t("gaps_intro", lang))
+index = ctx.prep.gaps
+definitions = gap_definitions(lang, index.presence.grid_m, index.regular_share, index.tolerance_min)
 with st.expander(t("definitions", lang)):
-    for key in ("def_footprint", "def_coverage", "def_covered", "def_presence", "def_gap"):
-        st.markdown(f"- {t(key, lang)}")
+    for text in definitions:
+        st.text(f"• {text}")
 
 # -- key figures ---------------------------------------------------------------
 cells = cache.hotspot_cells(ctx.location, ctx.version, view.selection)
 hot = cells[cells["kind"] == "hot"] if len(cells) else cells
 n_inc = len(result.incidents)
 n_unc = int((~result.incidents["covered"]).sum()) if n_inc else 0
-k1, k2, k3, k4 = st.columns(4)
+n_near = int(result.incidents["patrol_nearby"].sum()) if n_inc else 0
+k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(t("kpi_incidents", lang), mapview.fmt(n_inc, lang))
 k2.metric(t("kpi_uncovered", lang), mapview.fmt(n_unc, lang), help=mapview.pct(n_unc / n_inc if n_inc else None, lang))
-k3.metric(t("l_hotspots", lang), mapview.fmt(len(hot), lang))
-k4.metric(t("kpi_hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang))
+k3.metric(t("kpi_nearby", lang).format(minutes=index.tolerance_min), mapview.fmt(n_near, lang), help=t("def_nearby", lang).format(minutes=index.tolerance_min))
+k4.metric(t("l_hotspots", lang), mapview.fmt(len(hot), lang))
+k5.metric(t("kpi_hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang), help=t("hot_outside", lang))
 
 # -- ranking ---------------------------------------------------------------------
 st.subheader(t("gap_ranking", lang))
@@ -46,7 +50,7 @@ c1.download_button(t("download_csv", lang), tables.to_csv(frame, lang), file_nam
 filters = ui.filter_summary(view, ctx.prep, lang)
 c2.download_button(
     t("download_report", lang),
-    report.report_html(table, ranking, filters, lang, ctx.demo, policy).encode("utf-8"),
+    report.report_html(table, ranking, filters, lang, ctx.demo, policy, definitions).encode("utf-8"),
     file_name="bericht-luecken.html" if lang == "de" else "gap-report.html",
     mime="text/html",
 )
@@ -77,13 +81,18 @@ with col_hm:
     )
     incidents, hours, uncovered = cache.week_profile(ctx.location, ctx.version, view.selection, scope)
     days = [d.label(lang) for d in domain.WEEKDAYS]
-    no_patrol = privacy.suppress_array(incidents * (hours == 0), policy.min_count)
+    no_patrol = privacy.suppress_array(uncovered, policy.min_count)
     incidents = privacy.suppress_array(incidents, policy.min_count)
     tabs = st.tabs([t("hm_gap", lang), t("hm_incidents", lang), t("hm_presence", lang)])
-    for tab, (z, scale) in zip(tabs, ((no_patrol, "Reds"), (incidents, "Oranges"), (hours, "Blues"))):
+    for tab, (z, scale) in zip(tabs, ((no_patrol, "Reds"), (incidents, "Oranges"), (hours.round(1), "Blues"))):
         fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=days, colorscale=scale, hovertemplate="%{y} %{x}:00 · %{z}<extra></extra>"))
         fig.update_layout(height=330, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"), xaxis=dict(title=t("hour", lang), dtick=2))
         tab.plotly_chart(fig, width="stretch")
+
+# -- need against supply -----------------------------------------------------------------
+st.subheader(t("need_title", lang))
+st.dataframe(tables.need_table(ranking, lang, policy), hide_index=True, width="stretch")
+st.caption(t("need_note", lang))
 
 # -- hotspots, green spaces, meeting points --------------------------------------------
 st.subheader(t("hotspots_title", lang))
