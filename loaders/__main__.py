@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write the generated demo dataset (replaces every layer)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--incidents", type=int, default=20_000)
-    demo.add_argument("--shifts", type=int, default=400, help="patrol shifts (about 540 GPS points each)")
+    demo.add_argument("--shifts", type=int, default=None, help="about this many patrol shifts (default: the full duty roster, about 8 a day)")
 
     imp = sub.add_parser("import", help="import a file (GeoJSON, GeoPackage, zipped Shapefile, GPX, CSV) into a layer")
     imp.add_argument("layer", choices=sorted(schema.SPECS))

@@ -11,7 +11,10 @@ geometry source is used:
   the (schematic) district where they really are, with invented shapes.
 * ``incidents``: points spread over the districts in proportion to the police
   case counts, clustered around hotspots, with a realistic time profile.
-* ``patrols``: a few hundred shifts, concentrated in the centre and by day.
+* ``patrols``: a duty roster of the order service, its contracted security
+  firm and joint patrols with the police: regular foot and bike loops, fixed
+  posts and vehicle patrol areas, several teams a day for three years; the
+  centre by day, thinly at night, the outskirts rarely.
 * ``meeting_points``: fictitious far-right meeting points, always inside a demo
   forest (never on a real address) and labelled "(fiktiv)".
 * ``facilities``: youth, school and counselling facilities ("(Demo)").
@@ -26,6 +29,7 @@ never looks at the current date or time.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -56,7 +60,6 @@ DEMO_LICENCE = "dl-de/by-2-0 (facts: Polizei Sachsen, Stadt Chemnitz); generated
 CRIME_EDITION = "Kriminalitätsatlas 2025 (Polizei Sachsen)"
 CRIME_YEAR = 2025
 
-PATROL_SHIFTS = 400  # fixed: the patrol layer does not scale with n_incidents
 MEETING_POINTS = 12
 MEETING_MIN_DEPTH_M = 60.0  # distance from the forest boundary (tests require >= 50 m)
 
@@ -635,37 +638,442 @@ def _incidents(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], n
 
 
 # ---------------------------------------------------------------------------
-# Patrols
+# Patrols: a duty roster of regular routes, posts and areas
 # ---------------------------------------------------------------------------
+#
+# The order service does not patrol at random: a fixed set of beats (foot and
+# bike loops, fixed posts, vehicle patrol areas) is staffed on fixed weekdays
+# and hours. A scheduled shift takes place with some probability (illness,
+# other duties); a minimum staffing rule keeps at least two teams out on every
+# day. Shifts whose team carries a GPS logger record a track that follows
+# their loop; the others carry the planned loop itself.
 
 SPEED_M_S = {"foot": 1.2, "bike": 4.0, "vehicle": 8.0}
-TRACK_STEP_S = 30
-_BEAT_HALF_M = {"foot": 400.0, "bike": 800.0, "vehicle": 1400.0}
-_TURN_SD = {"foot": 0.35, "bike": 0.25, "vehicle": 0.15}
+TRACK_STEP_S = 60  # one GPS vertex a minute
+GPS_NOISE_M = 4.0  # standard deviation of the GPS error, clipped at 2.5 of them
+LOGGER_SHARE = 0.05  # share of foot and bike shifts that carry a GPS logger
+MIN_TEAMS_PER_DAY = 2
 _STOP_SHARE = {"foot": 0.3, "bike": 0.3, "vehicle": 0.5}  # time spent standing (talks, checks, breaks)
-_UNIT_SHARE = {"ordnungsdienst": 0.60, "security": 0.25, "joint": 0.15}
-_MODE_BY_UNIT = {  # foot, bike, vehicle
-    "ordnungsdienst": (0.50, 0.20, 0.30),
-    "security": (0.45, 0.05, 0.50),
-    "joint": (0.60, 0.10, 0.30),
+_ROUTE_MARGIN_M = 15.0  # loops keep this far inside their district's core, so GPS noise stays inside
+_NIGHT_GREEN_MARGIN_M = 25.0  # beats on duty at night keep their reach plus this clear of green spaces
+_NIGHT_START_MIN, _NIGHT_END_MIN = 22 * 60, 5 * 60
+
+_MON_FRI = (0, 1, 2, 3, 4)
+
+# Schematic landmarks of Zentrum: bearing (degrees from north) and distance (m)
+# from the district's representative point, which is the city's main hotspot
+# (the central stop by the Markt). Pulled towards that point when they would
+# fall outside the schematic district.
+_ZENTRUM_LANDMARKS = {
+    "Zentralhaltestelle": (0.0, 0.0),
+    "Hauptbahnhof/Busbahnhof": (30.0, 800.0),
+    "Brückenstraße": (0.0, 400.0),
+    "Theaterplatz": (300.0, 550.0),
+    "Johannisplatz": (150.0, 420.0),
+    "Rathaus": (235.0, 280.0),
+    "Stadthalle": (105.0, 380.0),
 }
-_CENTRE_WEIGHTS = {"01": 0.45, "21": 0.18, "02": 0.12, "91": 0.15, "22": 0.10}
-_CENTRE_SHARE = 0.60
-_NIGHT_MODES = (0.30, 0.05, 0.65)  # foot, bike, vehicle
-_NIGHT_GREEN_CLEARANCE_M = 300.0
-_NIGHT_SHIFT_SHARE = 0.15
 
 
-def _fold(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Reflect values into [lo, hi] (a walker turning back at the beat's edge)."""
-    span = hi - lo
-    t = np.mod(v - lo, 2 * span)
-    return lo + span - np.abs(t - span)
+@dataclass(frozen=True)
+class _Route:
+    """A regular beat with its recurrence."""
+
+    key: str
+    code: str  # district
+    unit: str
+    mode: str
+    geom: BaseGeometry  # METRIC_CRS: closed LineString (loop), Point (post) or Polygon (area)
+    weekdays: tuple[int, ...]  # 0 = Monday
+    start_min: int  # local start, minutes after midnight
+    minutes: int  # planned duration
+    p: float  # probability that a scheduled shift takes place
+    first: int = 0  # first and last day (index into DEMO_PERIOD) the route runs
+    last: int = 1 << 30
+    months: tuple[int, ...] = tuple(range(1, 13))
+    every_weeks: int = 1
+    week_offset: int = 0
 
 
-def _stops(rng: np.random.Generator, n_steps: int, stop_share: float) -> np.ndarray:
-    """Boolean mask of the steps a patrol stands still (alternating runs)."""
-    moving_mean = 20.0  # steps (10 minutes)
+def _on_duty_at_night(start_h: float, hours: float) -> bool:
+    start = start_h * 60
+    return start + hours * 60 > _NIGHT_START_MIN or start < _NIGHT_END_MIN
+
+
+def _day_of(d: date) -> int:
+    return (d - DEMO_PERIOD[0]).days
+
+
+class _RosterBuilder:
+    """Places beats inside their district and collects the routes."""
+
+    def __init__(self, rng: np.random.Generator, geo: _Geo, greens) -> None:
+        self.rng = rng
+        self.geo = geo
+        self.green = shapely.union_all([g[3] for g in greens])
+        self._regions: dict[tuple, BaseGeometry] = {}
+        self.routes: list[_Route] = []
+
+    def region(self, code: str, mode: str, night: bool, inset: float = 0.0) -> BaseGeometry:
+        """The district's core; at night without the green spaces and the mode's reach around them."""
+        key = (code, mode if night else "", night, inset)
+        if key not in self._regions:
+            core = self.geo.core[self.geo.index(code)]
+            room = core
+            if night:
+                clear = self.green.buffer(domain.DEFAULT_REACH_M[mode] + _NIGHT_GREEN_MARGIN_M, quad_segs=8)
+                room = core.difference(clear)
+                if room.area < 0.05 * core.area:
+                    room = core  # no room left: stay on the streets of the district anyway
+            if inset:
+                room = room.buffer(-inset)
+            shapely.prepare(room)
+            self._regions[key] = room
+        return self._regions[key]
+
+    def place(self, xy: np.ndarray, code: str, mode: str, night: bool) -> np.ndarray:
+        """``xy`` itself when it lies well inside the region, else the nearest point that does."""
+        inner = self.region(code, mode, night, _ROUTE_MARGIN_M + 8.0)
+        if shapely.contains_xy(inner, xy[0], xy[1]):
+            return np.asarray(xy, dtype=float)
+        line = shapely.shortest_line(inner, shapely.Point(xy))
+        return shapely.get_coordinates(line)[0]
+
+    def post(self, xy: np.ndarray, code: str, night: bool) -> BaseGeometry:
+        return shapely.Point(self.place(xy, code, "foot", night))
+
+    def area(self, anchor: np.ndarray, radius: float, code: str, night: bool) -> BaseGeometry:
+        region = self.region(code, "vehicle", night)
+        anchor = self.place(anchor, code, "vehicle", night)
+        target = np.pi * radius**2
+        best = shapely.Polygon()
+        for _ in range(20):
+            poly = shapely.normalize(_largest_part(_star(self.rng, anchor, target, max_elongation=1.4).intersection(region)))
+            if poly.is_valid and poly.area > best.area:
+                best = poly
+            if best.area > 0.5 * target:
+                break
+        return best
+
+    def loop(self, points, code: str, mode: str, night: bool, block_m: float = 300.0) -> BaseGeometry:
+        """A closed walking (or cycling) loop through ``points``, inside the district.
+
+        The points are visited along the shortest round trip, now and then
+        with a street corner between two of them (on a grid turned by a random
+        angle); a leg that would cross a hole of the region (at night: the
+        surroundings of a green space) makes a detour around it. While the
+        loop does not fit, the point whose removal helps most is dropped
+        (never the first); one or two points left get a street block around
+        them, or the roomiest place near the first point does.
+        """
+        inner = self.region(code, mode, night, _ROUTE_MARGIN_M)
+        probe = self.region(code, mode, night, _ROUTE_MARGIN_M + 5.0)
+        pts: list[np.ndarray] = []
+        for p in points:
+            q = self.place(np.asarray(p, dtype=float), code, mode, night)
+            if all(np.hypot(*(q - r)) > 100.0 for r in pts):
+                pts.append(q)
+        theta = self.rng.uniform(0, np.pi / 2)
+        axes = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+
+        def outside(ring: BaseGeometry) -> float:
+            if not ring.is_simple:
+                return np.inf
+            return ring.length - shapely.intersection(ring, inner).length
+
+        while len(pts) >= 3:
+            for corners in (True, False):
+                ring = self._ring(np.array(pts), axes, corners, inner, probe)
+                if ring.is_simple and inner.contains(ring):
+                    lean = shapely.simplify(ring, 3.0)  # detours follow buffered shapes: drop their fine print
+                    return lean if lean.is_simple and inner.contains(lean) else ring
+            cost = [outside(self._ring(np.array(pts[:j] + pts[j + 1 :]), axes, False, inner, probe)) for j in range(1, len(pts))]
+            pts.pop(1 + int(np.argmin(cost)))
+        for subset in (pts, pts[:1]):
+            ring = self._block(np.array(subset), axes, block_m, inner, 0.6)
+            if ring is not None:
+                return ring
+        ring = self._block(self._roomy(pts[0], inner)[None, :], axes, block_m, inner, 0.0)
+        if ring is None:
+            raise RuntimeError(f"no room for a patrol loop in district {code}")
+        return ring
+
+    def _roomy(self, anchor: np.ndarray, inner: BaseGeometry) -> np.ndarray:
+        """A point of ``inner`` near ``anchor`` with much room around it."""
+        near = shapely.Point(anchor).buffer(700.0).intersection(inner)
+        cand = np.vstack([anchor[None, :], _uniform_in(self.rng, near if near.area > 0 else inner, 48)])
+        score = shapely.distance(shapely.points(cand), inner.boundary) - 0.3 * np.hypot(*(cand - anchor).T)
+        score[~shapely.contains_xy(inner, cand[:, 0], cand[:, 1])] = -np.inf
+        return cand[int(np.argmax(score))]
+
+    def _ring(self, pts: np.ndarray, axes: np.ndarray, corners: bool, inner: BaseGeometry, probe: BaseGeometry) -> BaseGeometry:
+        pts = pts[_shortest_tour(pts)]
+        stops = []
+        for a, b in zip(pts, np.roll(pts, -1, axis=0)):
+            stops.append(a)
+            du, dv = axes @ (b - a)
+            if corners and abs(du) > 60 and abs(dv) > 60:
+                stops.append(a + du * axes[0] if self.rng.random() < 0.5 else a + dv * axes[1])
+        stops.append(pts[0])
+        coords = [stops[0]]
+        for a, b in zip(stops[:-1], stops[1:]):
+            coords.extend(_detour(a, b, probe)[1:])
+        return shapely.LineString(np.array(coords))
+
+    def _block(self, pts: np.ndarray, axes: np.ndarray, size: float, inner: BaseGeometry, min_scale: float) -> BaseGeometry | None:
+        """A rectangular street block around ``pts`` (shrunk until it fits, down to ``min_scale``)."""
+        uv = pts @ axes.T
+        lo, hi = uv.min(axis=0) - size / 2, uv.max(axis=0) + size / 2
+        mid, half = (lo + hi) / 2, (hi - lo) / 2 * np.array([1.0, self.rng.uniform(0.6, 1.0)])
+        square = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1], [1, 1]], dtype=float)
+        scale = 1.0
+        while scale >= max(min_scale, 0.05):
+            ring = shapely.LineString((mid + scale * half * square) @ axes)
+            if inner.contains(ring):
+                return ring
+            scale *= 0.9
+        return None
+
+    def add(self, key: str, code: str, unit: str, mode: str, geom: BaseGeometry, weekdays, start_h: float, hours: float,
+            p: float | None = None, **recurrence) -> None:
+        p = float(self.rng.uniform(0.8, 0.95)) if p is None else p
+        self.routes.append(
+            _Route(key, code, unit, mode, geom, tuple(int(w) for w in weekdays), int(round(start_h * 60)),
+                   int(round(hours * 60)), p, **recurrence)
+        )
+
+
+def _detour(a: np.ndarray, b: np.ndarray, probe: BaseGeometry) -> list[np.ndarray]:
+    """Points from ``a`` to ``b`` (both inside ``probe``) along a path that stays in ``probe``.
+
+    Where the straight leg leaves ``probe`` (crosses a hole, or a bay of its
+    outline), the path follows the boundary it met, the shorter way round,
+    to the point where the leg comes back in.
+    """
+    leg = shapely.LineString([a, b])
+    if probe.contains(leg):
+        return [a, b]
+    rings = [r for poly in shapely.get_parts(probe) for r in (poly.exterior, *poly.interiors)]
+    parts = [p for p in shapely.get_parts(leg.difference(probe)) if p.geom_type == "LineString" and p.length > 0]
+    parts.sort(key=lambda p: leg.project(shapely.Point(p.coords[0])))
+    path = [a]
+    for part in parts:
+        xy = shapely.get_coordinates(part)
+        p, q = (xy[0], xy[-1]) if leg.project(shapely.Point(xy[0])) <= leg.project(shapely.Point(xy[-1])) else (xy[-1], xy[0])
+        ring = min(rings, key=lambda r: r.distance(shapely.Point(p)) + r.distance(shapely.Point(q)))
+        path.extend(_along(ring, p, q))
+    path.append(b)
+    return path
+
+
+def _along(ring: BaseGeometry, p: np.ndarray, q: np.ndarray) -> list[np.ndarray]:
+    """From ``p`` to ``q`` (both on the closed ``ring``) along the ring, the shorter way round."""
+    rc = shapely.get_coordinates(ring)[:-1]
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(np.vstack([rc, rc[:1]]), axis=0).T))])
+    length = cum[-1]
+    sp, sq = ring.project(shapely.Point(p)), ring.project(shapely.Point(q))
+    forward = (sq - sp) % length
+    if forward <= length - forward:
+        offset, dist = (cum[:-1] - sp) % length, forward
+    else:
+        offset, dist = (sp - cum[:-1]) % length, length - forward
+    between = np.flatnonzero((offset > 0) & (offset < dist))
+    return [p, *rc[between[np.argsort(offset[between])]], q]
+
+
+def _shortest_tour(pts: np.ndarray) -> np.ndarray:
+    """Order of the points along the shortest closed tour (exhaustive up to 8 points, else by angle)."""
+    n = len(pts)
+    if n <= 3 or n > 8:
+        c = pts.mean(axis=0)
+        return np.argsort(np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0]))
+    rest = np.array(list(itertools.permutations(range(1, n))))
+    tours = np.column_stack([np.zeros(len(rest), dtype=int), rest, np.zeros(len(rest), dtype=int)])
+    dist = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    length = dist[tours[:, :-1], tours[:, 1:]].sum(axis=1)
+    return tours[int(np.argmin(length)), :-1]
+
+
+def _month_start(rng: np.random.Generator, year: int, months: tuple[int, int]) -> int:
+    return _day_of(date(year, int(rng.integers(months[0], months[1] + 1)), 1))
+
+
+def _roster(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], greens) -> list[_Route]:
+    """The regular routes, posts and areas of the demo order service, in priority order."""
+    b = _RosterBuilder(rng, geo, greens)
+    df = _facts_cached()
+    ndays = _period_days()
+    z = geo.index("01")
+
+    def street(code: str) -> list[np.ndarray]:
+        hs = hotspots[geo.index(code)]
+        return [hs.xy[j] for j in np.flatnonzero(~hs.green)]
+
+    def parks(code: str) -> list[np.ndarray]:
+        """A point in each park of the district; the edge of a forest."""
+        out = []
+        for c, _name, kind, geom in greens:
+            if c != code:
+                continue
+            if kind == "park":
+                out.append(shapely.get_coordinates(geom.representative_point())[0])
+            elif kind == "forest":
+                out.append(shapely.get_coordinates(shapely.shortest_line(geom.exterior, shapely.Point(geo.xy[geo.index(code)])))[0])
+        return out
+
+    inner_z = geo.core[z].buffer(-80.0)
+    lm = {}
+    for name, (bearing, dist) in _ZENTRUM_LANDMARKS.items():
+        direction = np.array([np.sin(np.radians(bearing)), np.cos(np.radians(bearing))])
+        for _ in range(30):
+            p = geo.xy[z] + dist * direction
+            if shapely.contains_xy(inner_z, p[0], p[1]):
+                break
+            dist *= 0.85
+        lm[name] = p
+
+    # Zentrum on foot: two loops, each walked by an early and a late shift
+    north = b.loop([lm[k] for k in ("Zentralhaltestelle", "Brückenstraße", "Hauptbahnhof/Busbahnhof", "Theaterplatz")],
+                   "01", "foot", False)
+    south = b.loop([lm["Zentralhaltestelle"], *street("01")[1:], lm["Johannisplatz"], lm["Stadthalle"], lm["Rathaus"]], "01", "foot", False)
+    b.add("01-foot-early-north", "01", "ordnungsdienst", "foot", north, _MON_FRI, 7, 8)
+    b.add("01-foot-early-south", "01", "ordnungsdienst", "foot", south, _MON_FRI, 7.5, 8)
+    b.add("01-foot-late-north", "01", "ordnungsdienst", "foot", north, range(7), 15, 7)
+    b.add("01-foot-late-south", "01", "ordnungsdienst", "foot", south, range(7), 15, 7)
+    b.add("01-foot-afternoon", "01", "ordnungsdienst", "foot", south, _MON_FRI, 12, 6)
+    b.add("01-foot-saturday", "01", "ordnungsdienst", "foot", north, (5,), 9, 7)
+    b.add("01-foot-sunday", "01", "ordnungsdienst", "foot", south, (6,), 10, 6)
+
+    # fixed posts: contracted security at the central stop every evening and,
+    # from a later contract on, at the main station; a mobile office on the Markt
+    b.add("01-post-zentralhaltestelle", "01", "security", "foot", b.post(lm["Zentralhaltestelle"], "01", True), range(7), 15, 6, p=0.95)
+    b.add("01-post-hauptbahnhof", "01", "security", "foot", b.post(lm["Hauptbahnhof/Busbahnhof"], "01", True), (3, 4, 5, 6), 17, 8,
+          p=0.95, first=_month_start(rng, 2024, (5, 10)))
+    b.add("01-post-markt", "01", "ordnungsdienst", "foot", b.post(lm["Zentralhaltestelle"], "01", False), (1, 3), 10, 6)
+
+    # joint patrol with the police, Wednesday to Saturday evenings into the night,
+    # and the order service's own night team on weekend nights
+    joint = b.loop([lm[k] for k in ("Zentralhaltestelle", "Brückenstraße", "Hauptbahnhof/Busbahnhof", "Theaterplatz", "Rathaus")],
+                   "01", "foot", _on_duty_at_night(18, 8))
+    b.add("01-joint-evening", "01", "joint", "foot", joint, (2, 3, 4, 5), 19, 8, p=float(rng.uniform(0.8, 0.9)))
+    b.add("01-foot-weekend-night", "01", "ordnungsdienst", "foot", joint, (4, 5), 22, 6)
+    # contracted security walks the same loop every night
+    b.add("01-security-night", "01", "security", "foot", joint, range(7), 20, 8, p=0.95)
+    try:  # and a second loop through the south of the centre, where the night leaves room for one
+        south_night = b.loop([lm["Zentralhaltestelle"], *street("01")[1:], lm["Johannisplatz"], lm["Stadthalle"], lm["Rathaus"]],
+                             "01", "foot", True)
+    except RuntimeError:
+        south_night = None
+    if south_night is not None and not south_night.equals(joint):
+        b.add("01-security-night-south", "01", "security", "foot", south_night, range(7), 20, 8, p=0.95)
+
+    # bikes through the big central parks by day, April to October
+    season = tuple(range(4, 11))
+    b.add("01-bike-parks", "01", "ordnungsdienst", "bike",
+          b.loop([*parks("01"), lm["Stadthalle"], lm["Johannisplatz"], lm["Theaterplatz"]], "01", "bike", False, 600.0),
+          _MON_FRI, 10, 7, months=season)
+    b.add("02-bike-parks", "02", "ordnungsdienst", "bike",
+          b.loop([*parks("02"), *street("02"), geo.xy[geo.index("02")]], "02", "bike", False, 800.0),
+          (1, 3, 5), 11, 6, months=season)
+
+    # the inner neighbours on foot; Lutherviertel's team moves to a new outer route later
+    cases = df["crime_total_cases"].to_numpy(dtype=float)
+    outer = [i for i, c in enumerate(geo.codes) if c not in CENTRE_CODES]
+    eligible = sorted((i for i in outer if cases[i] >= np.median(cases[outer])), key=lambda i: -cases[i])
+    new_code = geo.codes[int(rng.choice(eligible[:3]))]
+    new_first = _month_start(rng, 2025, (1, 6))
+    # foot beats by day and in the evening, cars of the order service by day and every evening
+    # (Lutherviertel's foot team moves to the new outer route)
+    for code, foot_days, late_days, car_days, evening_days, recurrence in (
+        ("01", (), (), (0, 1, 2, 3, 4, 5), range(7), {}),
+        ("21", (0, 2, 4), _MON_FRI, (0, 1, 2, 3, 4, 5), range(7), {}),
+        ("91", (0, 2, 4), (), (1, 3, 5), range(7), {}),
+        ("02", (1, 3), (), (0, 2, 4, 5), range(7), {}),
+        ("22", (2, 4), (), (0, 1, 3, 5), (0, 1, 2, 3, 4, 5), {"last": new_first - 1}),
+    ):
+        i = geo.index(code)
+        if foot_days:
+            beat = b.loop([geo.xy[i], *street(code)], code, "foot", False)
+            b.add(f"{code}-foot-day", code, "ordnungsdienst", "foot", beat, foot_days, 9, 8, **recurrence)
+        if late_days:
+            evening = b.loop([geo.xy[i], *street(code)], code, "foot", True)  # into the night: away from the parks
+            b.add(f"{code}-foot-late", code, "ordnungsdienst", "foot", evening, late_days, 16, 7, **recurrence)
+        area = b.area(geo.xy[i], np.sqrt(geo.cells[i].area / np.pi), code, False)
+        if car_days:
+            b.add(f"{code}-vehicle-day", code, "ordnungsdienst", "vehicle", area, car_days, 9, 7)
+        b.add(f"{code}-vehicle-evening", code, "ordnungsdienst", "vehicle", area, evening_days, 16, 6)
+    i = geo.index(new_code)
+    b.add(f"{new_code}-foot-day", new_code, "ordnungsdienst", "foot",
+          b.loop([geo.xy[i], *street(new_code)], new_code, "foot", False, 400.0), (1, 3), 10, 7, first=new_first)
+
+    # weekend nights: a vehicle patrol area in the inner neighbour with most room away from green spaces
+    # weekend nights: a car in Sonnenberg, the inner neighbour with the busiest nights, and in the
+    # inner neighbour with most room away from green spaces
+    for night_code in dict.fromkeys(("21", max(("91", "02", "22"), key=lambda c: b.region(c, "vehicle", True).area))):
+        i = geo.index(night_code)
+        anchor = (street(night_code) or [geo.xy[i]])[0]
+        nights = tuple(range(7)) if night_code == "21" else (3, 4, 5)  # Sonnenberg every night
+        b.add(f"{night_code}-vehicle-night", night_code, "ordnungsdienst", "vehicle", b.area(anchor, 600.0, night_code, True), nights, 21, 8)
+
+    # rare day patrols by car in outer districts with many cases (the quiet half never gets one):
+    # weekly in the busiest outer district and one more, every other week in four others
+    w = cases[eligible]
+    rest = eligible[1:]
+    picked = [eligible[0], *rng.choice(rest, size=5, replace=False, p=cases[rest] / cases[rest].sum())]
+    for rank, i in enumerate(sorted(picked, key=lambda i: -cases[i])):
+        code = geo.codes[i]
+        every = 1 if rank < 2 else 2
+        spots = street(code) or [geo.xy[i]]
+        anchor = spots[int(rng.integers(len(spots)))]
+        b.add(f"{code}-vehicle-day", code, "ordnungsdienst", "vehicle", b.area(anchor, float(rng.uniform(450.0, 700.0)), code, False),
+              (int(rng.integers(0, 5)),), float(rng.choice([9.0, 10.0])), 6, every_weeks=every, week_offset=int(rng.integers(0, every)))
+
+    # special operations: evening campaigns of 2–6 weeks at outer-district hotspots
+    for k in range(int(rng.integers(3, 6))):
+        i = int(rng.choice(eligible, p=w / w.sum()))
+        code = geo.codes[i]
+        spots = street(code) or [geo.xy[i]]
+        anchor = spots[int(rng.integers(len(spots)))]
+        weeks = int(rng.integers(2, 7))
+        first = int(rng.integers(0, ndays - 7 * weeks))
+        unit = "joint" if rng.random() < 0.5 else "ordnungsdienst"
+        beat = b.loop([anchor], code, "foot", _on_duty_at_night(17, 5), 350.0)
+        b.add(f"{code}-operation-{k + 1}", code, unit, "foot", beat, (2, 3, 4, 5), 17, 5, first=first, last=first + 7 * weeks - 1)
+    return b.routes
+
+
+def _schedule(rng: np.random.Generator, routes: list[_Route]) -> tuple[np.ndarray, np.ndarray]:
+    """(route index, day index) of every shift that takes place, by route, then day."""
+    ndays = _period_days()
+    days = np.arange(ndays)
+    weekday = _weekday_of_day(days)
+    dates = np.datetime64(DEMO_PERIOD[0].isoformat(), "D") + days
+    month = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    week = (days + DEMO_PERIOD[0].weekday()) // 7
+    route_parts, day_parts = [], []
+    for k, r in enumerate(routes):
+        on = (
+            np.isin(weekday, r.weekdays)
+            & (days >= r.first)
+            & (days <= r.last)
+            & np.isin(month, r.months)
+            & ((week - r.week_offset) % r.every_weeks == 0)
+        )
+        route_parts.append(np.full(int(on.sum()), k))
+        day_parts.append(days[on])
+    route = np.concatenate(route_parts)
+    day = np.concatenate(day_parts)
+    held = rng.random(len(route)) < np.array([r.p for r in routes])[route]
+    # minimum staffing: on a thin day, cancelled shifts are staffed after all (in priority order)
+    count = np.bincount(day[held], minlength=ndays)
+    for d in np.flatnonzero(count < MIN_TEAMS_PER_DAY):
+        spare = np.flatnonzero((day == d) & ~held)
+        held[spare[: MIN_TEAMS_PER_DAY - count[d]]] = True
+    return route[held], day[held]
+
+
+def _stops(rng: np.random.Generator, n_steps: int, stop_share: float, moving_mean: float = 10.0) -> np.ndarray:
+    """Boolean mask of the steps a patrol stands still (alternating runs, ``moving_mean`` steps moving on average)."""
     stopped_mean = moving_mean * stop_share / (1 - stop_share)
     runs = n_steps // 2 + 2
     moving = rng.geometric(1 / moving_mean, runs)
@@ -675,143 +1083,74 @@ def _stops(rng: np.random.Generator, n_steps: int, stop_share: float) -> np.ndar
     return np.repeat(state, lengths)[:n_steps]
 
 
-def _beat(rng: np.random.Generator, centre: np.ndarray, half: float, core: BaseGeometry):
-    """A rotated rectangle around ``centre`` that lies inside ``core``.
+def _gps_track(rng: np.random.Generator, ring: np.ndarray, mode: str, n_steps: int) -> BaseGeometry:
+    """A GPS track along the closed loop ``ring`` (coordinates), one vertex every TRACK_STEP_S.
 
-    Returns (rotation, half length, half width).
+    The team goes round and round its loop (from a random point, in either
+    direction) at a varying speed, standing still for a while now and then;
+    every vertex has a few metres of GPS error. The error drifts slowly, as
+    real GPS errors do (a team standing still is not drawn as a zigzag).
     """
-    rot = rng.uniform(0, np.pi)
-    hu, hv = half, half * rng.uniform(0.5, 1.0)
-    c, s = np.cos(rot), np.sin(rot)
-    corners = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]], dtype=float)
-    for _ in range(60):
-        u, v = corners[:, 0] * hu, corners[:, 1] * hv
-        rect = shapely.Polygon(np.column_stack([centre[0] + c * u - s * v, centre[1] + s * u + c * v]))
-        if core.contains(rect):
-            break
-        hu, hv = hu * 0.85, hv * 0.85
-    return rot, hu, hv
-
-
-def _track(
-    rng: np.random.Generator,
-    start: np.ndarray,
-    mode: str,
-    n_steps: int,
-    half: float,
-    core: BaseGeometry,
-) -> BaseGeometry:
-    """A smooth random walk, one vertex every 30 s, that never leaves ``core``.
-
-    The walk turns gently (now and then at a right angle, like at a street
-    corner), varies its speed, stops for a while every so often and turns back
-    at the edge of its beat: a rotated rectangle around ``start`` that fits
-    inside the district. The beat is convex, so every segment of the track
-    stays inside it as well. Vectorised over the vertices.
-    """
-    turns = rng.normal(0, _TURN_SD[mode], n_steps)
-    corners = rng.random(n_steps) < 0.02
-    turns[corners] += rng.choice([-np.pi / 2, np.pi / 2], corners.sum())
-    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(turns)
-    wobble = np.convolve(rng.normal(0, 1, n_steps + 20), np.ones(21) / np.sqrt(21), mode="valid")[:n_steps]
-    speed = SPEED_M_S[mode] * np.clip(1 + 0.3 * wobble, 0.1, 1.5)
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(ring, axis=0).T))])
+    length = cum[-1]
+    wobble = np.convolve(rng.normal(0, 1, n_steps + 10), np.ones(11) / np.sqrt(11), mode="valid")[:n_steps]
+    speed = SPEED_M_S[mode] * np.clip(1 + 0.2 * wobble, 0.4, 1.4)
     speed[_stops(rng, n_steps, _STOP_SHARE[mode])] = 0.0
-    step = speed * TRACK_STEP_S
-    dx = np.concatenate([[0.0], np.cumsum(step * np.cos(heading))])
-    dy = np.concatenate([[0.0], np.cumsum(step * np.sin(heading))])
-    rot, hu, hv = _beat(rng, start, half, core)
-    c, s = np.cos(rot), np.sin(rot)
-    u = _fold(c * dx + s * dy, -hu, hu)  # in the beat's own frame
-    v = _fold(-s * dx + c * dy, -hv, hv)
-    x = start[0] + c * u - s * v
-    y = start[1] + s * u + c * v
-    return shapely.LineString(np.column_stack([x, y]))
+    direction = 1.0 if rng.random() < 0.5 else -1.0
+    s = np.mod(rng.uniform(0, length) + direction * np.concatenate([[0.0], np.cumsum(speed * TRACK_STEP_S)]), length)
+    xy = np.column_stack([np.interp(s, cum, ring[:, 0]), np.interp(s, cum, ring[:, 1])])
+    k = 7  # minutes over which the error stays alike
+    raw = rng.normal(0, 1, (len(xy) + k - 1, 2))
+    drift = np.column_stack([np.convolve(raw[:, j], np.ones(k) / np.sqrt(k), mode="valid") for j in range(2)])
+    noise = np.clip(GPS_NOISE_M * drift + rng.normal(0, 0.5, xy.shape), -2.5 * GPS_NOISE_M, 2.5 * GPS_NOISE_M)
+    return shapely.LineString(xy + noise)
 
 
-def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], greens, n: int = PATROL_SHIFTS) -> gpd.GeoDataFrame:
-    df = _facts_cached()
-    units = np.array(list(_UNIT_SHARE))
-    unit_idx = rng.choice(len(units), size=n, p=list(_UNIT_SHARE.values()))
-    modes = np.array(list(SPEED_M_S))
-    night = rng.random(n) < _NIGHT_SHIFT_SHARE
-    # at night most shifts go by car; by day the mode depends on the unit
-    mode_table = np.array([_MODE_BY_UNIT[u] for u in units] + [_NIGHT_MODES])
-    mode_idx = _sample_groups(rng, _cdf(mode_table), np.where(night, len(units), unit_idx))
+def _patrols(rng: np.random.Generator, geo: _Geo, hotspots: list[_Hotspots], greens, n_shifts: int | None = None) -> gpd.GeoDataFrame:
+    routes = _roster(rng, geo, hotspots, greens)
+    route, day = _schedule(rng, routes)
+    if n_shifts is not None:  # more or fewer teams on the same roster
+        factor = n_shifts / max(len(route), 1)
+        copies = int(factor) + (rng.random(len(route)) < factor - int(factor))
+        route, day = np.repeat(route, copies), np.repeat(day, copies)
+    n = len(route)
 
-    # where: the centre gets ~60 %; elsewhere weight by cases² so that quiet
-    # outer districts are rarely or never patrolled
-    centre_idx = np.array([geo.index(c) for c in _CENTRE_WEIGHTS])
-    cases = df["crime_total_cases"].to_numpy(dtype=float)
-    outer_w = cases**2
-    outer_w[centre_idx] = 0
-    in_centre = rng.random(n) < _CENTRE_SHARE
-    district = np.where(
-        in_centre,
-        centre_idx[rng.choice(len(centre_idx), size=n, p=np.array(list(_CENTRE_WEIGHTS.values())))],
-        rng.choice(len(cases), size=n, p=outer_w / outer_w.sum()),
-    )
+    # teams log on a few minutes after the planned start and off a few minutes before the planned end
+    planned_start = np.array([r.start_min for r in routes], dtype=np.int64)[route]
+    planned_end = planned_start + np.array([r.minutes for r in routes], dtype=np.int64)[route]
+    start_min = planned_start + rng.integers(0, 4, size=n) * 5
+    end_min = planned_end - rng.integers(0, 4, size=n) * 5
+    start = _local_to_utc(rng, day, start_min * 60)
+    end = (start + pd.to_timedelta((end_min - start_min) * 60, unit="s")).as_unit("ms")
 
-    # when: mostly daytime shifts on working days, some evening/night shifts
-    ndays = _period_days()
-    wd = _weekday_of_day(np.arange(ndays))
-    day_w = np.array([[1, 1, 1, 1, 1, 0.5, 0.25], [0.6, 0.6, 0.8, 0.9, 1.5, 1.5, 0.5]])[:, wd]
-    day = _sample_groups(rng, _cdf(day_w), night.astype(np.int64))
-    start_hour = np.where(night, rng.integers(18, 23, size=n), rng.integers(7, 16, size=n))
-    start_sec = start_hour * 3600 + rng.integers(0, 4, size=n) * 900
-    duration_s = rng.integers(6, 17, size=n) * 1800  # 3–8 h in half hours
-    start = _local_to_utc(rng, day, start_sec)
-    end = start + pd.to_timedelta(duration_s, unit="s")
-
-    kind = rng.choice(3, size=n, p=[0.8, 0.1, 0.1])  # track, post, area
-    # night shifts keep to the streets: their beats stay clear of green spaces
-    away_from_green = shapely.union_all([g[3] for g in greens]).buffer(_NIGHT_GREEN_CLEARANCE_M)
-    night_room: dict[int, BaseGeometry] = {}
-    geoms = []
-    for k in range(n):
-        i = int(district[k])
-        mode = str(modes[mode_idx[k]])
-        core = geo.core[i]
-        if night[k]:
-            if i not in night_room:
-                room = core.difference(away_from_green)
-                room = core if room.area < 0.05 * core.area else room
-                shapely.prepare(room)
-                night_room[i] = room
-            core = night_room[i]
-        hs = hotspots[i]
-        # beat centre: a (non-green) hotspot by day, else near the district point
-        street = np.flatnonzero(~hs.green)
-        if not night[k] and len(street) and rng.random() < 0.6:
-            anchor = hs.xy[rng.choice(street)]
-        else:
-            anchor = geo.xy[i]
-        cand = anchor + rng.normal(0, 200.0, (8, 2))
-        cand = cand[shapely.contains_xy(core, cand[:, 0], cand[:, 1])]
-        if night[k] or len(cand) == 0:  # the night room can be patchy: look around
-            cand = np.concatenate([cand, _uniform_in(rng, core, 16)])
-        # the candidate with most room around it (beats should not be squeezed)
-        c = cand[int(np.argmax(shapely.distance(shapely.points(cand), core.boundary)))]
-        if kind[k] == 0:
-            half = min(_BEAT_HALF_M[mode], 0.45 * np.sqrt(geo.cells[i].area))
-            geoms.append(_track(rng, c, mode, int(duration_s[k] // TRACK_STEP_S), half, core))
-        elif kind[k] == 1:
-            geoms.append(shapely.Point(c))
-        else:
-            area = np.pi * rng.uniform(150.0, 400.0) ** 2
-            poly = _largest_part(_star(rng, c, area, max_elongation=1.4).intersection(core.buffer(40.0)))
-            geoms.append(shapely.normalize(poly))
+    # geometry: the route's own (one shared object per route), or a GPS track along its loop
+    planned = _to_store_geoms([r.geom for r in routes]).to_numpy()
+    geoms = planned[route]
+    is_loop = np.array([r.geom.geom_type == "LineString" for r in routes], dtype=bool)[route]
+    logged = np.flatnonzero(is_loop & (rng.random(n) < LOGGER_SHARE))
+    rings = {k: shapely.get_coordinates(r.geom) for k, r in enumerate(routes) if r.geom.geom_type == "LineString"}
+    tracks = np.empty(len(logged), dtype=object)
+    steps = (end_min - start_min) * 60 // TRACK_STEP_S
+    tracks[:] = [_gps_track(rng, rings[route[j]], routes[route[j]].mode, int(steps[j])) for j in logged]
+    if len(tracks):
+        cores = np.array([geo.core[geo.index(routes[route[j]].code)] for j in logged], dtype=object)
+        inside = shapely.contains(cores, tracks)  # a track that cuts a corner out of its district keeps the plan
+        geoms[logged[inside]] = _to_store_geoms(tracks[inside]).to_numpy()
 
     order = np.lexsort((np.arange(n), start.asi8))
+    width = max(5, len(str(n)))
+    units = np.array([r.unit for r in routes])
+    modes = np.array([r.mode for r in routes])
     frame = pd.DataFrame(
         {
-            "shift_id": [f"S-{j:04d}" for j in range(1, n + 1)],
-            "unit": units[unit_idx[order]].astype(str),
-            "mode": modes[mode_idx[order]].astype(str),
+            "shift_id": [f"S-{j:0{width}d}" for j in range(1, n + 1)],
+            "unit": units[route[order]],
+            "mode": modes[route[order]],
             "start": start[order],
             "end": end[order],
         }
     )
-    return gpd.GeoDataFrame(frame, geometry=_to_store_geoms([geoms[j] for j in order]).to_numpy(), crs=domain.STORE_CRS)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms[order], crs=domain.STORE_CRS).to_numpy(), crs=domain.STORE_CRS)
 
 
 # ---------------------------------------------------------------------------
@@ -917,15 +1256,20 @@ def _facilities(rng: np.random.Generator, geo: _Geo, greens) -> gpd.GeoDataFrame
 # ---------------------------------------------------------------------------
 
 
-def generate(seed: int = 42, n_incidents: int = 20_000, n_shifts: int = PATROL_SHIFTS) -> dict[str, pd.DataFrame]:
+def generate(seed: int = 42, n_incidents: int = 20_000, n_shifts: int | None = None) -> dict[str, pd.DataFrame]:
     """All demo layers (GeoDataFrames in EPSG:4326) and the ``crime_stats`` table.
 
     Deterministic per ``seed``. Only the ``incidents`` layer depends on
-    ``n_incidents`` and only ``patrols`` on ``n_shifts`` (about 540 GPS points
-    per shift: 1,850 shifts give about a million).
+    ``n_incidents`` and only ``patrols`` on ``n_shifts``: ``None`` gives the full
+    duty roster (about 8,000 shifts), a number about that many shifts on the
+    same roster (fewer or more teams per scheduled shift). About one foot or
+    bike shift in ten carries a GPS track (one point a minute); the default
+    layer has about 350,000 vertices in all.
     """
     if n_incidents < 1:
         raise ValueError("n_incidents must be at least 1")
+    if n_shifts is not None and n_shifts < 1:
+        raise ValueError("n_shifts must be at least 1")
     rngs = _streams(seed)
     geo = _geo()
     greens = _green_geometries(rngs["green"], geo)
@@ -933,7 +1277,7 @@ def generate(seed: int = 42, n_incidents: int = 20_000, n_shifts: int = PATROL_S
     return {
         "districts": _districts(),
         "green_spaces": _green_spaces(greens),
-        "patrols": _patrols(rngs["patrols"], geo, hotspots, greens, int(n_shifts)),
+        "patrols": _patrols(rngs["patrols"], geo, hotspots, greens, None if n_shifts is None else int(n_shifts)),
         "incidents": _incidents(rngs["incidents"], geo, hotspots, int(n_incidents)),
         "meeting_points": _meeting_points(rngs["meeting_points"], geo, greens),
         "facilities": _facilities(rngs["facilities"], geo, greens),
@@ -945,7 +1289,7 @@ def provenance(seed: int = 42) -> Provenance:
     return Provenance(source=f"{DEMO_SOURCE} Seed {seed}.", licence=DEMO_LICENCE, demo=True)
 
 
-def write_demo(store, seed: int = 42, n_incidents: int = 20_000, n_shifts: int = PATROL_SHIFTS) -> dict[str, int]:
+def write_demo(store, seed: int = 42, n_incidents: int = 20_000, n_shifts: int | None = None) -> dict[str, int]:
     """Generate the demo data and write every layer to ``store`` in one transaction.
 
     Replaces whatever the layers held before. Returns the row count per layer.

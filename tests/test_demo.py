@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from geodata import domain
@@ -182,82 +182,206 @@ def test_incident_time_profile(frames):
 
 # -- patrols ------------------------------------------------------------------
 
+NIGHT = (22, 5)  # local hours [22:00, 05:00)
+
 
 @pytest.fixture(scope="module")
 def patrol_info(metric):
     p, d = metric["patrols"], metric["districts"]
     code = _district_of(p, d)
-    hours = (p["end"] - p["start"]).dt.total_seconds() / 3600
-    return p.assign(code=code, hours=hours)
+    minutes = ((p["end"] - p["start"]).dt.total_seconds() / 60).round().astype(int)
+    vertices = pd.Series(shapely.get_num_coordinates(p.geometry.values), index=p.index)
+    wkb = pd.Series(shapely.to_wkb(p.geometry.values), index=p.index)
+    shared = wkb.map(wkb.value_counts()) > 1
+    # a GPS track: one vertex a minute and a geometry of its own; planned routes, posts and areas repeat theirs
+    track = (p.geom_type == "LineString") & (vertices == minutes + 1) & ~shared
+    local_start = _local(p["start"])
+    return p.assign(code=code, hours=minutes / 60, vertices=vertices, wkb=wkb, track=track,
+                    day=local_start.dt.date, weekday=local_start.dt.day_of_week)
 
 
-def test_patrol_attributes(patrol_info):
+def _per_day(p: pd.DataFrame) -> pd.Series:
+    """Shifts per local day of the demo period (by start), days without any included."""
+    days = pd.date_range(demo.DEMO_PERIOD[0], demo.DEMO_PERIOD[1]).date
+    return p["day"].value_counts().reindex(days, fill_value=0)
+
+
+def _epoch_ms(ts: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(ts).as_unit("ms").asi8
+
+
+def _on_duty_minutes(p: pd.DataFrame) -> pd.DatetimeIndex:
+    """Every 10th minute on duty of every shift, local time."""
+    start = _epoch_ms(p["start"]) // 60_000
+    end = _epoch_ms(p["end"]) // 60_000
+    n = -(-(end - start) // 10)
+    minutes = np.repeat(start, n) + 10 * (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    return pd.DatetimeIndex(minutes.astype("datetime64[m]")).tz_localize("UTC").tz_convert(domain.LOCAL_TZ)
+
+
+def _within_reach(incidents: gpd.GeoDataFrame, patrols: gpd.GeoDataFrame) -> np.ndarray:
+    """Per incident: a shift on duty at its time lies within its mode's reach (both EPSG:25833)."""
+    t = _epoch_ms(incidents["occurred_at"])
+    start = _epoch_ms(patrols["start"])
+    end = _epoch_ms(patrols["end"])
+    order = np.argsort(start, kind="stable")
+    lo = np.searchsorted(start[order], t - 12 * 3_600_000)  # no shift is longer than 12 h
+    hi = np.searchsorted(start[order], t, side="right")
+    n = hi - lo
+    inc = np.repeat(np.arange(len(t)), n)
+    shift = order[np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
+    on_duty = end[shift] > t[inc]
+    inc, shift = inc[on_duty], shift[on_duty]
+    reach = patrols["mode"].map(domain.DEFAULT_REACH_M).to_numpy()
+    near = shapely.dwithin(patrols.geometry.values[shift], incidents.geometry.values[inc], reach[shift])
+    covered = np.zeros(len(t), dtype=bool)
+    covered[inc[near]] = True
+    return covered
+
+
+def test_patrol_attributes(patrol_info, frames):
     p = patrol_info
-    assert len(p) == demo.PATROL_SHIFTS
-    assert p["shift_id"].is_unique and p["shift_id"].str.fullmatch(r"S-\d{4}").all()
-    assert p["hours"].between(3, 8).all()
-    share = p["unit"].value_counts(normalize=True)
-    assert 0.5 < share["ordnungsdienst"] < 0.7
-    assert 0.15 < share["security"] < 0.35
-    assert 0.08 < share["joint"] < 0.22
+    assert p["shift_id"].is_unique and p["shift_id"].str.fullmatch(r"S-\d{5,}").all()
+    assert frames["patrols"]["start"].is_monotonic_increasing  # rows ordered by start
+    for col in ("start", "end"):
+        assert str(frames["patrols"][col].dtype) == "datetime64[ms, UTC]"
+    assert set(p["unit"]) == set(domain.UNITS)
     assert set(p["mode"]) == set(domain.MODES)
-    kinds = p.geom_type.value_counts(normalize=True)
-    assert kinds["LineString"] > 0.7 and kinds["Point"] > 0.04 and kinds["Polygon"] > 0.04
-    local_start = _local(p["start"]).dt.hour
-    assert local_start.between(7, 15).mean() > 0.75
-    assert (local_start >= 18).mean() > 0.08
+    assert set(p.geom_type) == {"LineString", "Point", "Polygon"}
+    assert p["hours"].between(2.5, 9).all()
+    assert p["day"].min() == demo.DEMO_PERIOD[0] and p["day"].max() == demo.DEMO_PERIOD[1]
+    assert p["code"].notna().all()
 
 
-def test_patrol_tracks_are_gps_like_and_stay_in_their_district(patrol_info, metric):
-    d = metric["districts"].set_index("code")
-    tracks = patrol_info[patrol_info.geom_type == "LineString"]
-    assert tracks["code"].notna().all()
+def test_several_teams_every_day_fewer_at_weekends(patrol_info):
+    per_day = _per_day(patrol_info)
+    assert per_day.min() >= demo.MIN_TEAMS_PER_DAY
+    assert 12 <= per_day.mean() <= 22  # a city order service with contracted security: many teams a day
+    weekday = pd.Series([d.weekday() for d in per_day.index], index=per_day.index)
+    by_weekday = per_day.groupby(weekday).mean()
+    assert by_weekday[[0, 1, 2, 3, 4]].min() > by_weekday[6]
+    assert by_weekday[[0, 1, 2, 3, 4]].mean() > 1.2 * by_weekday[[5, 6]].mean()
+
+
+def test_patrol_time_is_mostly_by_day(patrol_info):
+    minutes = _on_duty_minutes(patrol_info)
+    night = (minutes.hour >= NIGHT[0]) | (minutes.hour < NIGHT[1])
+    assert 0.02 < night.mean() < 0.2  # some nights are patrolled, most patrol time is by day
+    day = (minutes.hour >= 7) & (minutes.hour < 18)
+    assert day.mean() > 0.5
+
+
+def test_patrols_concentrate_on_the_centre(patrol_info, facts):
+    p = patrol_info
+    hours = p.groupby("code")["hours"].sum()
+    assert hours[hours.index.isin(demo.CENTRE_CODES)].sum() / hours.sum() > 0.7
+    assert hours.idxmax() == "01"
+    outer = facts[~facts["code"].isin(demo.CENTRE_CODES)].set_index("code")["crime_total_cases"]
+    patrolled = outer.index.isin(hours.index)
+    assert (~patrolled).sum() >= 15  # many outer districts are never patrolled
+    assert outer[patrolled].min() >= outer.median()  # and those that are have many cases
+    assert outer.idxmax() in hours.index
+
+
+def test_tracks_are_gps_like_and_stay_in_their_district(patrol_info, metric):
+    p = patrol_info
+    lines = p[p.geom_type == "LineString"]
+    tracks = lines[lines["track"]]
+    assert 0.02 < len(tracks) / len(lines) < 0.5  # some teams carry a GPS logger, most shifts show the planned route
+    assert set(tracks["mode"]) == {"foot", "bike"}
+    assert p.drop_duplicates("wkb")["vertices"].sum() < 400_000  # distinct geometries: keeps the default demo fast
+    cores = metric["districts"].set_index("code").geometry.buffer(-20.0)
+    for geom in cores:
+        shapely.prepare(geom)
     for row in tracks.itertuples():
         xy = shapely.get_coordinates(row.geometry)
         assert len(xy) == round(row.hours * 3600 / demo.TRACK_STEP_S) + 1
         step = np.hypot(*np.diff(xy, axis=0).T)
-        assert np.median(step) <= demo.SPEED_M_S[row.mode] * demo.TRACK_STEP_S * 1.6
-        assert d.loc[row.code, "geometry"].buffer(1.0).contains(row.geometry)
-    others = patrol_info[patrol_info.geom_type != "LineString"]
-    for row in others.itertuples():
-        assert d.loc[row.code, "geometry"].buffer(1.0).contains(row.geometry)
+        assert np.median(step) <= demo.SPEED_M_S[row.mode] * demo.TRACK_STEP_S * 1.4
+        assert cores[row.code].contains(row.geometry)  # inside the district's core
+    # the other lines are the planned loops of their routes: closed, inside the district, shared by many shifts
+    planned = lines[~lines["track"]]
+    size = planned.groupby("wkb").size()
+    assert (size >= 2).all() and size.median() >= 50  # campaigns run a few weeks, regular routes all year
+    for _, rows in planned.groupby("wkb"):
+        geom = rows.geometry.iloc[0]
+        assert geom.is_closed
+        assert cores[rows["code"].iloc[0]].contains(geom)
 
 
-def test_patrols_concentrate_on_the_centre_by_day(patrol_info, frames):
+def test_posts_and_areas_repeat_their_geometry(patrol_info, metric):
     p = patrol_info
-    centre_share = p.loc[p["code"].isin(demo.CENTRE_CODES), "hours"].sum() / p["hours"].sum()
-    assert centre_share > 0.5
-    assert p["code"].nunique() < 30  # many outer districts are never patrolled
-    # share of patrol time between 22:00 and 06:00 local time
-    total = night = 0
-    for start, end in zip(p["start"], p["end"]):
-        minutes = pd.date_range(start, end, freq="10min", inclusive="left").tz_convert(domain.LOCAL_TZ)
-        total += len(minutes)
-        night += int(((minutes.hour >= 22) | (minutes.hour < 6)).sum())
-    assert night / total < 0.2
+    cells = metric["districts"].set_index("code").geometry
+    for kind in ("Point", "Polygon"):
+        fixed = p[p.geom_type == kind]
+        groups = fixed.groupby("wkb")
+        assert 2 <= groups.ngroups <= 15, kind  # a few posts and areas, each used again and again
+        assert (groups.size() >= 10).all(), kind
+        for _, rows in groups:
+            assert rows["code"].nunique() == 1
+            assert cells[rows["code"].iloc[0]].buffer(-20.0).contains(rows.geometry.iloc[0])
+    posts = p[p.geom_type == "Point"]
+    assert (posts["code"] == "01").all()  # fixed posts in Zentrum
+    areas = p[p.geom_type == "Polygon"]
+    assert (areas["mode"] == "vehicle").all()
+    outer = areas[~areas["code"].isin(demo.CENTRE_CODES)]
+    assert outer["wkb"].nunique() >= 3  # rare car patrols in a few outer districts
 
 
-def test_green_spaces_at_night_are_a_coverage_gap(metric, patrol_info):
-    """Night incidents in green spaces are less often within reach of a night patrol."""
+def test_some_routes_start_or_stop_during_the_period(patrol_info):
+    """Routes (identical geometry) that run for a long time but not for the whole period."""
+    p = patrol_info[~patrol_info["track"]]
+    span = p.groupby("wkb")["day"].agg(["min", "max", "size"])
+    span = span[span["size"] >= 50]
+    first, last = demo.DEMO_PERIOD
+    later = span["min"] > first + pd.Timedelta(days=180)
+    earlier = span["max"] < last - pd.Timedelta(days=180)
+    assert later.sum() >= 1 and earlier.sum() >= 1
+    assert (~later & ~earlier).sum() >= 10  # most routes run the whole period
+
+
+def test_centre_is_covered_by_day_far_more_than_at_night(metric, patrol_info):
     inc, g = metric["incidents"], metric["green_spaces"]
-    hour = _local(inc["occurred_at"]).dt.hour
-    night = ((hour >= 22) | (hour < 6)).to_numpy()
+    code = _district_of(inc, metric["districts"]).to_numpy()
+    hour = _local(inc["occurred_at"]).dt.hour.to_numpy()
+    day = (hour >= 10) & (hour < 18)
+    night = (hour >= NIGHT[0]) | (hour < NIGHT[1])
     in_green = gpd.sjoin(inc, g[["geometry"]], predicate="within", how="left")
     in_green = in_green[~in_green.index.duplicated()]["index_right"].notna().to_numpy()
-    p = patrol_info[_local(patrol_info["start"]).dt.hour >= 18]
-    reach = p["mode"].map(domain.DEFAULT_REACH_M).to_numpy()
-    pts, shifts = shapely.STRtree(p.geometry.values).query(inc.geometry.values, predicate="dwithin", distance=reach.max())
-    near = shapely.distance(inc.geometry.values[pts], p.geometry.values[shifts]) <= reach[shifts]
-    covered = np.zeros(len(inc), dtype=bool)
-    covered[pts[near]] = True
+    covered = _within_reach(inc, patrol_info)
+    centre_day, centre_night = covered[(code == "01") & day], covered[(code == "01") & night]
+    assert len(centre_day) > 100 and len(centre_night) > 100
+    assert centre_day.mean() > 0.8  # the centre's day incidents are usually within reach of a patrol
+    assert centre_night.mean() < 0.8 * centre_day.mean()  # and clearly less often at night
+    outer = ~pd.Series(code).isin(demo.CENTRE_CODES).to_numpy()
+    assert covered[outer].mean() < 0.1  # the outskirts rarely
     assert (night & in_green).sum() > 30
-    assert covered[night & in_green].mean() < covered[night & ~in_green].mean()
+    assert covered[night & in_green].mean() < 0.05  # and green spaces at night hardly ever
 
 
 def test_patrols_do_not_depend_on_n_incidents(frames):
     other = demo.generate(seed=42, n_incidents=50)
     for layer in ("districts", "green_spaces", "patrols", "meeting_points", "facilities"):
         pd.testing.assert_frame_equal(frames[layer], other[layer], check_exact=True)
+
+
+@pytest.mark.parametrize("n_shifts", [300, 3_000, 20_000])
+def test_n_shifts_scales_the_same_roster(frames, n_shifts):
+    p = demo.generate(seed=42, n_incidents=50, n_shifts=n_shifts)["patrols"]
+    assert abs(len(p) - n_shifts) < 0.05 * n_shifts + 30
+    assert p["shift_id"].is_unique and p["start"].is_monotonic_increasing
+    full = frames["patrols"]
+    fixed = ~p.geom_type.eq("LineString")
+    full_fixed = set(shapely.to_wkb(full.geometry.values[~full.geom_type.eq("LineString").to_numpy()]))
+    assert set(shapely.to_wkb(p.geometry.values[fixed.to_numpy()])) <= full_fixed  # the same posts and areas
+    share = p["unit"].value_counts(normalize=True)
+    full_share = full["unit"].value_counts(normalize=True)
+    assert (share - full_share).abs().max() < 0.05
+
+
+def test_n_shifts_must_be_positive():
+    with pytest.raises(ValueError):
+        demo.generate(seed=1, n_incidents=10, n_shifts=0)
 
 
 # -- meeting points and facilities -----------------------------------------------
@@ -320,6 +444,7 @@ def test_different_seed_different_incidents(frames):
     assert not a["occurred_at"].equals(b["occurred_at"])
     assert not a.geometry.geom_equals(b.geometry).all()
     assert not frames["meeting_points"].geometry.geom_equals(other["meeting_points"].geometry).all()
+    assert set(shapely.to_wkb(frames["patrols"].geometry.values)) != set(shapely.to_wkb(other["patrols"].geometry.values))
     pd.testing.assert_frame_equal(frames["districts"], other["districts"])  # schematic cells are fixed
 
 
@@ -347,15 +472,31 @@ def test_write_demo_round_trips_counts(tmp_path):
 # -- properties of the building blocks ---------------------------------------------
 
 
-@settings(max_examples=50, deadline=None)
-@given(
-    st.lists(st.floats(-1e5, 1e5, allow_nan=False), min_size=1, max_size=50),
-    st.floats(-1e4, 1e4, allow_nan=False),
-    st.floats(1.0, 1e4, allow_nan=False),
-)
-def test_fold_stays_in_range(values, lo, span):
-    out = demo._fold(np.array(values), lo, lo + span)
-    assert (out >= lo - 1e-6).all() and (out <= lo + span + 1e-6).all()
+_HOLED = shapely.Polygon([(0, 0), (1000, 0), (1000, 1000), (0, 1000)], [shapely.Point(500, 500).buffer(250.0).exterior.coords])
+shapely.prepare(_HOLED)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.tuples(st.floats(10, 990), st.floats(10, 990)), st.tuples(st.floats(10, 990), st.floats(10, 990)))
+def test_detours_go_round_holes(a, b):
+    a, b = np.array(a), np.array(b)
+    assume(shapely.contains_xy(_HOLED, *a) and shapely.contains_xy(_HOLED, *b))
+    path = demo._detour(a, b, _HOLED)
+    assert np.allclose(path[0], a) and np.allclose(path[-1], b)
+    line = shapely.LineString(np.array(path)) if np.hypot(*(a - b)) > 0 else shapely.Point(a)
+    assert _HOLED.buffer(1e-6).contains(line)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 10))
+def test_shortest_tour_visits_every_point_once(seed, n):
+    pts = np.random.default_rng(seed).uniform(0, 1000, (n, 2))
+    order = demo._shortest_tour(pts)
+    assert sorted(order.tolist()) == list(range(n))
+    if 3 < n <= 8:  # exhaustive: never longer than the tour by angle
+        length = lambda o: np.hypot(*np.diff(pts[np.r_[o, o[:1]]], axis=0).T).sum()  # noqa: E731
+        c = pts.mean(axis=0)
+        assert length(order) <= length(np.argsort(np.arctan2(*(pts - c).T[::-1]))) + 1e-6
 
 
 @settings(max_examples=40, deadline=None)
