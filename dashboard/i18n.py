@@ -167,7 +167,7 @@ _T: dict[str, tuple[str, str]] = {
     "col_covered": ("regelmäßig bestreift", "regularly patrolled"),
     "col_covered_share": ("davon regelmäßig bestreift %", "of which regularly patrolled %"),
     "col_nearby": ("Streife direkt in der Nähe", "patrol nearby"),
-    "kpi_nearby": ("Streife direkt in der Nähe (±{minutes} min)", "Patrol nearby (±{minutes} min)"),
+    "kpi_nearby": ("Streife in der Nähe ±{minutes} min", "Patrol nearby ±{minutes} min"),
     "col_inc_share": ("Anteil Vorfälle %", "share of incidents %"),
     "col_patrol_hours": ("Streifenstunden", "patrol hours"),
     "col_hour_share": ("Anteil Streifenstunden %", "share of patrol hours %"),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geodata.domain import DEFAULT_REACH_M, METRIC_CRS
@@ -58,11 +59,16 @@ def footprints(patrols: gpd.GeoDataFrame, reach: Mapping[str, float] | None = No
 
     Tracks are simplified to 5 m before buffering: GPS jitter below that does
     not change a 150 m reach, and buffering raw vertices is many times slower.
+    Shifts with the same geometry and reach (posts, patrol areas, planned
+    routes walked day after day) are buffered once and share the result.
     """
     reach = {**DEFAULT_REACH_M, **(reach or {})}
     metric = patrols.to_crs(METRIC_CRS)
-    geoms = shapely.simplify(metric.geometry.to_numpy(), TRACK_SIMPLIFY_M, preserve_topology=False)
-    radii = metric["mode"].map(reach).fillna(DEFAULT_REACH_M["foot"]).to_numpy(dtype=float)
+    radii_all = metric["mode"].map(reach).fillna(DEFAULT_REACH_M["foot"]).to_numpy(dtype=float)
+    keys = pd.Series(shapely.to_wkb(metric.geometry.to_numpy())).astype(object) + pd.Series(radii_all.astype(str)).astype(object).map(str.encode)
+    first, inverse = np.unique(keys.to_numpy(), return_index=True, return_inverse=True)[1:]
+    geoms = shapely.simplify(metric.geometry.to_numpy()[first], TRACK_SIMPLIFY_M, preserve_topology=False)
+    radii = radii_all[first]
     pieces, owner = _pieces(geoms)
     buffered_pieces = shapely.buffer(pieces, radii[owner], quad_segs=4)
     buffered = np.empty(len(geoms), dtype=object)
@@ -73,7 +79,7 @@ def footprints(patrols: gpd.GeoDataFrame, reach: Mapping[str, float] | None = No
         buffered[i] = group[0] if len(group) == 1 else shapely.union_all(group)
     buffered = shapely.simplify(buffered, FOOTPRINT_SIMPLIFY_M)
     out = metric.drop(columns=metric.geometry.name)
-    return gpd.GeoDataFrame(out, geometry=buffered, crs=METRIC_CRS)
+    return gpd.GeoDataFrame(out, geometry=buffered[inverse], crs=METRIC_CRS)
 
 
 def coverage_union(prints: gpd.GeoDataFrame, active: np.ndarray | None = None):

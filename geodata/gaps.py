@@ -128,20 +128,34 @@ def shift_slots(patrols: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.nda
 
 
 def district_weights(footprints: gpd.GeoDataFrame, districts: gpd.GeoDataFrame):
-    """Share of each footprint's area in each district (sparse: shift, district, share)."""
+    """Share of each footprint's area in each district (sparse: shift, district, share).
+
+    Identical footprints (the same post, area or route on many days) are cut
+    with the districts once.
+    """
     if not len(footprints) or not len(districts):
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    fp = footprints.geometry.to_numpy()
+    all_fp = footprints.geometry.to_numpy()
+    first, inverse = np.unique(shapely.to_wkb(all_fp), return_index=True, return_inverse=True)[1:]
+    fp = all_fp[first]
     dist = districts.to_crs(METRIC_CRS).geometry.to_numpy()
     tree = shapely.STRtree(dist)
-    s, d = tree.query(fp, predicate="intersects")
-    area = shapely.area(shapely.intersection(fp[s], dist[d]))
+    u, d = tree.query(fp, predicate="intersects")
+    area = shapely.area(shapely.intersection(fp[u], dist[d]))
     # shares of the part inside the districts: a shift at the city edge still counts in full
-    total = np.bincount(s, weights=area, minlength=len(fp))[s]
+    total = np.bincount(u, weights=area, minlength=len(fp))[u]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, area / total, 0.0)
     keep = share > 0
-    return s[keep], d[keep], share[keep]
+    u, d, share = u[keep], d[keep], share[keep]
+    # back to shifts: every shift gets the pieces of its footprint
+    order = np.argsort(u, kind="stable")
+    u, d, share = u[order], d[order], share[order]
+    start = np.searchsorted(u, np.arange(len(fp)))
+    n = np.bincount(u, minlength=len(fp))[inverse]
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    pos = np.repeat(start[inverse], n) + offset
+    return np.repeat(np.arange(len(all_fp)), n), d[pos], share[pos]
 
 
 def green_pairs(incidents: gpd.GeoDataFrame, green: gpd.GeoDataFrame):
@@ -220,18 +234,21 @@ def covered_flags(index: GapIndex, n_incidents: int, shift_ok: np.ndarray) -> np
 
 def presence(index: GapIndex, shift_ok: np.ndarray, window: TimeWindow, n_districts: int) -> np.ndarray:
     """Patrol-hours per district and hour of the week: array (districts, 7, 24)."""
-    out = np.zeros((n_districts, 7 * 24))
     if not len(index.slot_shift) or not len(index.weight_shift):
-        return out.reshape(n_districts, 7, 24)
+        return np.zeros((n_districts, 7, 24))
     in_window = moments_in_window(index.slot_parts, window) & np.asarray(shift_ok, dtype=bool)[index.slot_shift]
-    slot_of_week = (index.slot_parts["weekday"].to_numpy().astype(int) * 24 + index.slot_parts["hour"].to_numpy())[in_window]
+    slot_of_week = (index.slot_parts["weekday"].to_numpy().astype(np.int64) * 24 + index.slot_parts["hour"].to_numpy())[in_window]
     hours = index.slot_hours[in_window]
     shifts = index.slot_shift[in_window]
-    # per shift: patrol-hours per slot of the week (sparse), then spread over its districts
-    n_shifts = int(max(index.slot_shift.max(), index.weight_shift.max())) + 1
-    per_shift = np.zeros((n_shifts, 168))
-    np.add.at(per_shift, (shifts, slot_of_week), hours)
-    np.add.at(out, index.weight_district, per_shift[index.weight_shift] * index.weight_value[:, None])
+    # spread each shift hour over the districts of its footprint (weights are sorted by shift)
+    n_shifts = len(shift_ok)
+    start = np.searchsorted(index.weight_shift, np.arange(n_shifts))
+    count = np.bincount(index.weight_shift, minlength=n_shifts)
+    reps = count[shifts]
+    offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    pos = np.repeat(start[shifts], reps) + offset
+    key = index.weight_district[pos] * 168 + np.repeat(slot_of_week, reps)
+    out = np.bincount(key, weights=np.repeat(hours, reps) * index.weight_value[pos], minlength=n_districts * 168)
     return out.reshape(n_districts, 7, 24)
 
 

@@ -5,7 +5,7 @@ not "was a patrol passing at that minute?". This module answers the first.
 
 Definitions (also in the README and the app's help):
 
-- The city is cut into square cells of ``grid_m`` metres (default 50 m) in
+- The city is cut into square cells of ``grid_m`` metres (default 100 m) in
   EPSG:25833. A cell belongs to the district its centre lies in.
 - A shift *reaches* a cell when the cell's centre lies in the shift's
   footprint (its track, post or area buffered by the reach of its mode).
@@ -41,7 +41,7 @@ import shapely
 from geodata.domain import METRIC_CRS
 from geodata.timewindow import TimeWindow, local_parts
 
-DEFAULT_GRID_M = 50.0
+DEFAULT_GRID_M = 100.0
 DEFAULT_REGULAR_SHARE = 0.5
 MIN_MINUTES = 15
 SLOTS = 168
@@ -49,7 +49,15 @@ SLOTS = 168
 
 @dataclass
 class PresenceIndex:
-    """Per data version: the grid and the presence records the measure works on."""
+    """Per data version: the grid and the presence records the measure works on.
+
+    A record holds, for one cell, one local day and one (unit, mode) group, the
+    clock hours in which a shift of that group reached the cell, as a 24-bit
+    mask. Records are sorted by (cell, weekday, day, group): the records of one
+    (cell, day) form a *segment*, the segments of one (cell, weekday) a *key*.
+    A key's 24 hours are the (cell, hour of the week) *pairs* the measure is
+    reported on: pair = key * 24 + hour.
+    """
 
     grid_m: float
     x0: float
@@ -60,16 +68,15 @@ class PresenceIndex:
     cell_y: np.ndarray
     cell_district: np.ndarray  # district position of each cell
     n_districts: int
-    # one record per (cell, local day, hour) in which some shift reached the cell,
-    # with a bit per (unit, mode) group that did; records point to their
-    # (cell, hour of the week) pair
-    rec_pair: np.ndarray
-    rec_day: np.ndarray
-    rec_slot: np.ndarray  # weekday * 24 + hour
-    rec_bits: np.ndarray
-    pair_cell: np.ndarray  # the (cell, hour of the week) pairs that ever had a patrol
-    pair_slot: np.ndarray
-    groups: tuple[tuple[str, str], ...]  # bit i <-> groups[i]
+    rec_day: np.ndarray  # local day (days since epoch)
+    rec_weekday: np.ndarray
+    rec_group: np.ndarray  # position in ``groups``
+    rec_mask: np.ndarray  # bit h set: reached in clock hour h
+    seg_start: np.ndarray  # first record of each (cell, day) segment
+    key_seg_start: np.ndarray  # first segment of each (cell, weekday) key
+    key_cell: np.ndarray
+    key_weekday: np.ndarray
+    groups: tuple[tuple[str, str], ...]
     first_day: int | None  # data span (days since epoch), for windows without dates
     last_day: int | None
 
@@ -77,18 +84,26 @@ class PresenceIndex:
     def n_cells(self) -> int:
         return len(self.cell_x)
 
+    @property
+    def pair_cell(self) -> np.ndarray:
+        return np.repeat(self.key_cell, 24)
+
+    @property
+    def pair_slot(self) -> np.ndarray:
+        return (self.key_weekday.astype(np.int64)[:, None] * 24 + np.arange(24)[None, :]).ravel()
+
     def pair_of(self, cells: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """Pair number of (cell, hour of the week), -1 where no patrol ever was."""
         cells = np.asarray(cells, dtype=np.int64)
         slots = np.asarray(slots, dtype=np.int64)
         out = np.full(len(cells), -1, dtype=np.int64)
-        if not len(self.pair_cell):
+        if not len(self.key_cell):
             return out
-        keys = self.pair_cell * SLOTS + self.pair_slot  # sorted by construction
-        want = cells * SLOTS + slots
+        keys = self.key_cell.astype(np.int64) * 7 + self.key_weekday  # sorted by construction
+        want = cells * 7 + slots // 24
         pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
         hit = (cells >= 0) & (keys[pos] == want)
-        out[hit] = pos[hit]
+        out[hit] = pos[hit] * 24 + slots[hit] % 24
         return out
 
     def cell_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -130,9 +145,9 @@ def _grid(districts: gpd.GeoDataFrame, grid_m: float):
 
 
 def reached_cells(index: PresenceIndex, footprints: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(shift, cell) pairs: the cell's centre lies in the shift's footprint.
+    """(footprint, cell) pairs: the cell's centre lies in the footprint.
 
-    A footprint smaller than a cell that holds no centre reaches the cell of
+    A footprint that holds no centre (smaller than a cell) reaches the cell of
     its representative point, so that no shift is lost to the grid.
     """
     geoms = footprints.geometry.to_numpy() if len(footprints) else np.array([])
@@ -153,6 +168,17 @@ def reached_cells(index: PresenceIndex, footprints: gpd.GeoDataFrame) -> tuple[n
     return shift.astype(np.int64), cell.astype(np.int64)
 
 
+def _first_of_runs(*columns: np.ndarray) -> np.ndarray:
+    """Positions where any of the (sorted) columns changes value: the starts of runs."""
+    n = len(columns[0])
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+        for col in columns:
+            change[1:] |= col[1:] != col[:-1]
+    return np.flatnonzero(change)
+
+
 def build(
     districts: gpd.GeoDataFrame,
     patrols: pd.DataFrame,
@@ -168,54 +194,71 @@ def build(
     ``slot_shift``, ``slot_parts`` and ``slot_hours`` are the shifts' local
     clock hours as returned by ``gaps.shift_slots``; ``footprints`` is aligned
     with ``patrols``; ``data_days`` the first and last local day of the data.
+    Shifts with identical footprints (posts, patrol areas, planned routes)
+    share the work: their cells are found once.
     """
     if grid_m <= 0:
         raise ValueError(f"grid_m must be positive, got {grid_m!r}")
     x0, y0, nx, lookup, cx, cy, cd = _grid(districts, grid_m)
-    empty = np.zeros(0, np.int64)
-    index = PresenceIndex(grid_m, x0, y0, nx, lookup, cx, cy, cd, len(districts), empty, empty, empty, empty, empty, empty, (), *data_days)
+    e = np.zeros(0, np.int64)
+    index = PresenceIndex(grid_m, x0, y0, nx, lookup, cx, cy, cd, len(districts), e, e, e, e, e, e, e, e, (), *data_days)
     if not len(patrols) or not len(slot_shift):
         return index
     combos = pd.MultiIndex.from_arrays([patrols["unit"].astype(str), patrols["mode"].astype(str)])
     group_of_shift, groups = pd.factorize(combos)
-    if len(groups) > 63:
-        raise ValueError(f"too many (unit, mode) combinations for the presence index: {len(groups)}")
-    shift, cell = reached_cells(index, footprints)
-    if not len(shift):
+    index.groups = tuple((str(u), str(m)) for u, m in groups)
+    # identical footprints once
+    geoms = footprints.geometry.to_numpy()
+    first_shift, print_of_shift = np.unique(shapely.to_wkb(geoms), return_index=True, return_inverse=True)[1:]
+    fp, cell = reached_cells(index, footprints.iloc[first_shift])
+    if not len(fp):
         return index
-    # expand: every clock hour of a shift (on duty >= MIN_MINUTES) x every cell it reaches
+    # per (footprint, day, group): the clock hours on duty (>= MIN_MINUTES) as a bit mask
     enough = slot_hours >= MIN_MINUTES / 60
-    s_shift = slot_shift[enough]
-    s_day = slot_parts["day"].to_numpy().astype(np.int64)[enough]
-    s_slot = (slot_parts["weekday"].to_numpy().astype(np.int64) * 24 + slot_parts["hour"].to_numpy().astype(np.int64))[enough]
-    order = np.argsort(shift, kind="stable")
-    shift, cell = shift[order], cell[order]
-    start = np.searchsorted(shift, np.arange(len(patrols)))
-    n_cells = np.bincount(shift, minlength=len(patrols))
-    reps = n_cells[s_shift]
+    s = slot_shift[enough]
+    day = slot_parts["day"].to_numpy().astype(np.int64)[enough]
+    bit = np.left_shift(1, slot_parts["hour"].to_numpy().astype(np.int64)[enough])
+    u = print_of_shift[s].astype(np.int64)
+    g = group_of_shift[s].astype(np.int64)
+    day0 = int(day.min()) if len(day) else 0
+    n_days = int(day.max()) - day0 + 1 if len(day) else 1
+    key = (u * n_days + (day - day0)) * len(groups) + g
+    order = np.argsort(key, kind="stable")
+    starts = _first_of_runs(key[order])
+    k = key[order][starts]
+    mask = np.bitwise_or.reduceat(bit[order], starts) if len(starts) else bit[:0]
+    fday = (k // len(groups)) % n_days + day0
+    fgrp = k % len(groups)
+    fprint = k // len(groups) // n_days
+    # expand to every cell each footprint reaches
+    order = np.argsort(fp, kind="stable")
+    fp, cell = fp[order], cell[order]
+    start = np.searchsorted(fp, np.arange(len(first_shift)))
+    n_cells = np.bincount(fp, minlength=len(first_shift))
+    reps = n_cells[fprint]
     offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    rec_cell = cell[np.repeat(start[s_shift], reps) + offset]
-    rec_day = np.repeat(s_day, reps)
-    rec_slot = np.repeat(s_slot, reps)
-    rec_bits = np.repeat(np.left_shift(np.int64(1), group_of_shift.astype(np.int64))[s_shift], reps)
-    if not len(rec_cell):
+    r_cell = cell[np.repeat(start[fprint], reps) + offset]
+    r_day = np.repeat(fday, reps)
+    r_grp = np.repeat(fgrp, reps)
+    r_mask = np.repeat(mask, reps)
+    if not len(r_cell):
         return index
-    # one record per (cell, day, hour); the groups that were there OR-ed together
-    day0 = int(rec_day.min())
-    hour = rec_slot % 24
-    key = (rec_cell * (int(rec_day.max()) - day0 + 1) + (rec_day - day0)) * 24 + hour
+    # one record per (cell, day, group), sorted by (cell, weekday, day, group)
+    r_wd = (r_day + 3) % 7  # 1970-01-01 was a Thursday
+    key = ((r_cell * 7 + r_wd) * n_days + (r_day - day0)) * len(groups) + r_grp
     order = np.argsort(key, kind="stable")
     key = key[order]
-    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-    cell_u = rec_cell[order][first]
-    slot_u = rec_slot[order][first]
-    index.rec_day = rec_day[order][first].astype(np.int32)
-    index.rec_slot = slot_u.astype(np.int16)
-    index.rec_bits = np.bitwise_or.reduceat(rec_bits[order], first)
-    pair_keys, index.rec_pair = np.unique(cell_u * SLOTS + slot_u, return_inverse=True)
-    index.pair_cell = pair_keys // SLOTS
-    index.pair_slot = pair_keys % SLOTS
-    index.groups = tuple((str(u), str(m)) for u, m in groups)
+    starts = _first_of_runs(key)
+    index.rec_mask = np.bitwise_or.reduceat(r_mask[order], starts).astype(np.int32)
+    r_cell, r_wd, r_day, r_grp = (a[order][starts] for a in (r_cell, r_wd, r_day, r_grp))
+    index.rec_day = r_day.astype(np.int32)
+    index.rec_weekday = r_wd.astype(np.int8)
+    index.rec_group = r_grp.astype(np.int16)
+    index.seg_start = _first_of_runs(r_cell, r_day)
+    seg_cell, seg_wd = r_cell[index.seg_start], r_wd[index.seg_start]
+    index.key_seg_start = _first_of_runs(seg_cell, seg_wd)
+    index.key_cell = seg_cell[index.key_seg_start].astype(np.int64)
+    index.key_weekday = seg_wd[index.key_seg_start].astype(np.int64)
     return index
 
 
@@ -239,12 +282,9 @@ def weeks_per_slot(first: int, last: int) -> np.ndarray:
     return np.repeat(np.bincount(weekday, minlength=7), 24)
 
 
-def allowed_bits(index: PresenceIndex, units=(), modes=()) -> np.int64:
-    bits = np.int64(0)
-    for i, (unit, mode) in enumerate(index.groups):
-        if (not units or unit in units) and (not modes or mode in modes):
-            bits |= np.int64(1) << np.int64(i)
-    return bits
+def allowed_groups(index: PresenceIndex, units=(), modes=()) -> np.ndarray:
+    """Boolean per (unit, mode) group: does it count under the unit and mode filters?"""
+    return np.array([(not units or u in units) and (not modes or m in modes) for u, m in index.groups], dtype=bool)
 
 
 @dataclass
@@ -271,27 +311,49 @@ def regular(
     modes=(),
     regular_share: float = DEFAULT_REGULAR_SHARE,
 ) -> Presence:
-    """Presence share and regular presence per cell and hour of the week for a selection."""
+    """Presence share and regular presence per (cell, hour of the week) pair for a selection."""
     if not 0 < regular_share <= 1:
         raise ValueError(f"regular_share must lie in (0, 1], got {regular_share!r}")
     slots = window.slot_mask()
     span = period(index, window)
-    n_pairs = len(index.pair_cell)
+    n_pairs = len(index.key_cell) * 24
     if span is None or not n_pairs:
         return Presence(np.zeros(n_pairs), np.zeros(n_pairs, dtype=bool), np.zeros(index.n_cells), slots, np.zeros(SLOTS, dtype=np.int64))
     first, last = span
     weeks = weeks_per_slot(first, last)
-    ok = (index.rec_day >= first) & (index.rec_day <= last) & slots[index.rec_slot]
-    ok &= (index.rec_bits & allowed_bits(index, units, modes)) != 0
-    counts = np.bincount(index.rec_pair[ok], minlength=n_pairs)
-    w = weeks[index.pair_slot]
+    hour_bits = int(np.sum(np.left_shift(1, np.flatnonzero(window.hour_mask()))))
+    ok = allowed_groups(index, units, modes)[index.rec_group] & window.weekday_mask()[index.rec_weekday]
+    ok &= (index.rec_day >= first) & (index.rec_day <= last)
+    m = np.where(ok, index.rec_mask & hour_bits, 0).astype(np.uint32)
+    per_day = np.bitwise_or.reduceat(m, index.seg_start)  # one mask per (cell, day)
+    counts = _count_hours(per_day, index.key_seg_start)  # (keys, 24): days with presence in each hour
+    w = weeks.reshape(7, 24)[index.key_weekday]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(w > 0, counts / np.maximum(w, 1), 0.0)
+    share = share.ravel()
     share[~slots[index.pair_slot]] = 0.0
     reg = share >= regular_share - 1e-12
     n_slots = int(slots.sum())
-    hours = np.bincount(index.pair_cell[reg], minlength=index.n_cells) / n_slots if n_slots else np.zeros(index.n_cells)
+    per_key = reg.reshape(-1, 24).sum(axis=1)
+    hours = np.bincount(index.key_cell, weights=per_key, minlength=index.n_cells) / n_slots if n_slots else np.zeros(index.n_cells)
     return Presence(share, reg, hours, slots, weeks)
+
+
+def _count_hours(masks: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per run of ``masks`` (runs begin at ``starts``): how many masks have bit h set, for h in 0..23.
+
+    The bits are spread into one byte (or two, for runs longer than 255) per
+    hour and the runs summed as whole 64-bit words: no field can carry into
+    the next, so 24 counters are added in 3 (or 6) additions per mask.
+    """
+    if not len(masks):
+        return np.zeros((0, 24), dtype=np.int64)
+    bits = np.unpackbits(masks.astype("<u4").view(np.uint8).reshape(-1, 4)[:, :3], axis=1, bitorder="little")
+    longest = int(np.diff(np.append(starts, len(masks))).max())
+    field = np.uint8 if longest <= 255 else np.uint16
+    words = np.ascontiguousarray(bits.astype(field, copy=False)).view(np.uint64)
+    sums = np.add.reduceat(words, starts, axis=0)
+    return np.ascontiguousarray(sums).view(field).reshape(len(starts), 24).astype(np.int64)
 
 
 def covered_incidents(presence: Presence, pairs: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ def load_prepared(
 
     ``reach`` (metres per mode), ``tolerance_min``, ``regular_share`` and
     ``grid_m`` default to ATLAS_REACH (e.g. "foot=150,bike=250,vehicle=400"),
-    ATLAS_COVER_MINUTES (60), ATLAS_REGULAR_SHARE (0.5) and ATLAS_GRID_M (50).
+    ATLAS_COVER_MINUTES (60), ATLAS_REGULAR_SHARE (0.5) and ATLAS_GRID_M (100).
     """
     frames = {layer: store.read(layer) for layer in (*domain.LAYERS, *domain.TABLES)}
     reach = reach or _reach_from_env()

@@ -61,7 +61,7 @@ def main() -> None:
         print(f"once per data version: read + prepare {t_prep:.2f} s in all, of which footprints {t_fp:.2f} s "
               f"({vertices:,} GPS points, tracks simplified to 5 m) and gap index {t_index:.2f} s "
               f"({len(prep.gaps.pair_incident):,} shift-incident pairs; {pres.n_cells:,} squares of {pres.grid_m:.0f} m, "
-              f"{len(pres.rec_pair):,} presence records on {len(pres.pair_cell):,} square x hour-of-week pairs)")
+              f"{len(pres.rec_day):,} presence records (square, day, unit and mode), {len(pres.seg_start):,} square-days)")
 
         cells_by_res = {}
         for res in (7, 8, 9):

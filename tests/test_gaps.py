@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import shapely
 from shapely.geometry import LineString, Point
 
 from geodata import domain, gaps
@@ -121,7 +122,7 @@ def test_footprint_spilling_into_the_neighbour_counts_there_too():
     # a foot patrol along the A/B border reaches 150 m into both districts
     border = LineString([(X0 + 1000, Y0), (X0 + 1000, Y0 + 1000)])
     city = make_city([("S1", "foot", at(0, 10), at(0, 14), border)], [("B1", at(0, 11), 1100, 500), ("B2", at(0, 11), 1300, 500)])
-    prep = prepare(city)
+    prep = prepare(city, grid_m=50)  # squares of 50 m: the reach of 150 m ends on a square's edge, not its centre
     res = analyse(prep, Selection())
     t = table(res)
     # 150 m of each 1 km district, in 4 of the 168 hours of the week
@@ -283,3 +284,57 @@ def test_regular_presence_is_the_share_of_weeks(patrolled, happened, share):
     expected = len(patrolled) / 10 >= share
     assert [flags(res)[f"I{w}"] for w in sorted(happened)] == [expected] * len(happened)
     assert table(res).loc["03", "incidents_uncovered"] == (0 if expected else len(happened))
+
+
+AREAS = [metric_box(2100, 100, 300, 300), metric_box(2300, 300, 300, 300), metric_box(1200, 600, 200, 200)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    # start day 0..19, so that every shift ends within the three weeks of the data span
+    shifts=st.lists(
+        st.tuples(st.integers(0, 19), st.integers(0, 23), st.integers(0, 3), st.integers(1, 40), st.integers(0, 2), st.booleans()),
+        min_size=1, max_size=8,
+    ),
+    hours=st.sampled_from([(0, 24), (22, 5), (8, 18)]),
+)
+def test_presence_share_matches_a_brute_force_count(shifts, hours):
+    """Every (square, hour of the week): the share of the weeks in which some shift of the
+    selected unit reached the square, on duty for at least 15 minutes of that hour."""
+    rows = [(f"S{i}", "foot", at(day, h + q / 4), at(day, h + q / 4 + n / 4), AREAS[a]) for i, (day, h, q, n, a, _) in enumerate(shifts)]
+    city = make_city(rows, span_markers(3))
+    city["patrols"]["unit"] = ["security" if s[5] else "ordnungsdienst" for s in shifts]
+    prep = prepare(city)
+    window = TimeWindow(hours=hours)
+    res = analyse(prep, Selection(window=window, units=("ordnungsdienst",)))
+    index = prep.gaps.presence
+    got = res.presence.grid(index)
+    # brute force, minute by minute
+    present = np.zeros((index.n_cells, 168, 21), dtype=bool)
+    slot_ok = window.slot_mask()
+    for (day, h, q, n, a, security), fp in zip(shifts, prep.footprints.geometry):
+        if security:
+            continue
+        cells = np.flatnonzero(shapely.contains_xy(fp, index.cell_x, index.cell_y))
+        minutes = pd.date_range(at(day, h + q / 4), at(day, h + q / 4 + n / 4), freq="1min", inclusive="left").tz_convert(TZ)
+        per_hour = pd.Series(1, index=minutes).groupby([minutes.normalize(), minutes.hour]).sum()
+        for (local_day, hour), count in per_hour.items():
+            if count >= 15:
+                d = (local_day.tz_localize(None) - pd.Timestamp(MONDAY.date())).days
+                present[cells, local_day.weekday() * 24 + hour, d] = True
+    expected = present.sum(axis=2) / 3  # three weeks of data span
+    expected[:, ~slot_ok] = 0
+    assert np.allclose(got, expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(1, 600), min_size=1, max_size=6), seed=st.integers(0, 2**32 - 1))
+def test_hour_counters_match_a_plain_count(lengths, seed):
+    """The packed counters agree with counting bit by bit, also for runs longer than 255 (two-byte fields)."""
+    from geodata.presence import _count_hours
+
+    rng = np.random.default_rng(seed)
+    masks = rng.integers(0, 1 << 24, size=sum(lengths)).astype(np.uint32)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    expected = np.array([[((masks[a : a + n] >> h) & 1).sum() for h in range(24)] for a, n in zip(starts, lengths)])
+    assert np.array_equal(_count_hours(masks, starts), expected)
