@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.i18n import t, term
 from geodata import domain
+from loaders import exports
 
 COLUMNS = [
     ("code", "col_code"),
@@ -54,10 +55,8 @@ def column_config(lang: str) -> dict:
 
 
 def to_csv(frame: pd.DataFrame, lang: str) -> bytes:
-    """CSV as office software in the language expects it (German: ';' and decimal comma)."""
-    if lang == "de":
-        return frame.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
-    return frame.to_csv(index=False).encode("utf-8")
+    """CSV as office software in the language expects it, formulas defused (``loaders.exports``)."""
+    return exports.csv_bytes(frame, lang)
 
 
 GAP_COLUMNS = [
