@@ -8,13 +8,15 @@ must treat them as read-only.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
 
-from geodata import analysis, domain, gaps, hexbin, hotspots
+from geodata import analysis, domain, gaps, hexbin, hotspots, privacy
 from geodata.analysis import Prepared, Result, Selection
 from loaders import bootstrap
 from loaders.store import GeoPackageStore, open_store
@@ -53,16 +55,59 @@ def analysed(location: str, version: str, selection: Selection) -> Result:
     return analysis.analyse(prepared(location, version), selection)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=_HASH)
+def released(location: str, version: str, selection: Selection, k: int) -> Result:
+    """The analysis as a role with disclosure threshold ``k`` may receive it: the
+    district table's counts released by the cell key method (``privacy``), with
+    rates, scores, shares and ranks computed from them. ``k <= 1``: unchanged."""
+    result = analysed(location, version, selection)
+    if k <= 1:
+        return result
+    return replace(result, districts=privacy.release_districts(result.districts, result.incidents, k))
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+def totals(location: str, version: str, selection: Selection, k: int) -> dict[str, float]:
+    """Key figures, each released as a cell of its own: all incidents in the filter,
+    uncovered ones, ones with a patrol nearby, and those outside the centre."""
+    result = analysed(location, version, selection)
+    inc = result.incidents
+    codes = result.districts.loc[result.districts["is_centre"], "code"]
+    parts = {
+        "incidents": inc,
+        "uncovered": inc[~inc["covered"]],
+        "nearby": inc[inc["patrol_nearby"]],
+        "outside_centre": inc[~inc["district"].isin(codes)],
+    }
+    return {name: privacy.release_total(frame["ckey"].to_numpy(), k) for name, frame in parts.items()}
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+def district_breakdown(location: str, version: str, selection: Selection, code: str, k: int):
+    """Incidents of one district by category and by hour (released counts)."""
+    inc = analysed(location, version, selection).incidents
+    sel = inc[inc["district"] == code]
+    by_cat = privacy.release_by(sel["category"], sel["ckey"], k)
+    by_cat = by_cat.sort_values(ascending=False, na_position="last")
+    by_hour = privacy.release_by(sel["hour"].astype(int), sel["ckey"], k, range(24))
+    return by_cat, by_hour
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def incident_cells(location: str, version: str, resolution: int) -> np.ndarray:
     return hexbin.cells(prepared(location, version).incidents, resolution)
 
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
-def incident_hexagons(location: str, version: str, selection: Selection, resolution: int):
+def incident_hexagons(location: str, version: str, selection: Selection, resolution: int, k: int = 1):
+    """Incidents per H3 hexagon; counts released for ``k > 1`` (NaN: suppressed)."""
     result = analysed(location, version, selection)
-    cells = incident_cells(location, version, resolution)
-    return hexbin.hexagons(pd.Series(cells[result.incidents.index.to_numpy()]))
+    cells = pd.Series(incident_cells(location, version, resolution)[result.incidents.index.to_numpy()])
+    hexes = hexbin.hexagons(cells)
+    if k > 1 and len(hexes):
+        shown = privacy.release_by(cells.to_numpy(), result.incidents["ckey"].to_numpy(), k, hexes["cell"].to_numpy())
+        hexes["count"] = shown.to_numpy()
+    return hexes
 
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
@@ -85,10 +130,10 @@ def district_at(location: str, version: str, lat: float, lon: float) -> str | No
 
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
-def week_profile(location: str, version: str, selection: Selection, district: str | None):
+def week_profile(location: str, version: str, selection: Selection, district: str | None, k: int = 1):
     """Incidents, patrol hours and uncovered incidents per weekday and hour (7 x 24 each),
     for the districts in scope or one district. The uncovered ones sum to the
-    ranking's "ohne Streife"."""
+    ranking's "ohne Streife". Incident counts released for ``k > 1`` (NaN: suppressed)."""
     prep = prepared(location, version)
     result = analysed(location, version, selection)
     inc = result.incidents if district is None else result.incidents[result.incidents["district"] == district]
@@ -96,24 +141,47 @@ def week_profile(location: str, version: str, selection: Selection, district: st
     codes = prep.districts["code"].to_numpy()
     rows = np.isin(codes, result.district_codes) if district is None else codes == district
     uncovered = inc[~inc["covered"]]
+    if k > 1:
+        grids = [privacy.release_grid(f["weekday"], f["hour"], f["ckey"], k) for f in (inc, uncovered)]
+        return grids[0], hours[rows].sum(axis=0), grids[1]
     return gaps.incidents_by_week(inc), hours[rows].sum(axis=0), gaps.incidents_by_week(uncovered)
 
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)
-def hotspot_cells(location: str, version: str, selection: Selection):
+def hotspot_cells(location: str, version: str, selection: Selection, k: int = 1):
+    """Gi* cells; their incident counts released for ``k > 1`` (the statistics use true counts)."""
     prep = prepared(location, version)
     result = analysed(location, version, selection)
     scope = prep.districts[prep.districts["code"].isin(result.district_codes)]
-    return hotspots.hotspots(result.incidents, scope, result.incidents["covered"].to_numpy())
+    out = hotspots.hotspots(result.incidents, scope, result.incidents["covered"].to_numpy())
+    if k > 1 and len(out):
+        inc = result.incidents
+        cells = incident_cells(location, version, 9)[inc.index.to_numpy()]
+        unc = ~inc["covered"].to_numpy()
+        out["count"] = privacy.release_by(cells, inc["ckey"].to_numpy(), k, out["cell"].to_numpy()).to_numpy()
+        out["uncovered"] = privacy.release_by(cells[unc], inc["ckey"].to_numpy()[unc], k, out["cell"].to_numpy()).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["coverage_share"] = np.where(out["count"] > 0, 1 - out["uncovered"] / out["count"], np.nan)
+    return out
 
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)
-def green_ranking(location: str, version: str, selection: Selection):
+def green_ranking(location: str, version: str, selection: Selection, k: int = 1):
+    """Green spaces by incidents and uncovered incidents inside (released for ``k > 1``)."""
     prep = prepared(location, version)
     result = analysed(location, version, selection)
     covered = np.zeros(len(prep.incidents), dtype=bool)
     covered[result.incidents.index[result.incidents["covered"].to_numpy()]] = True
-    return gaps.green_ranking(result.green_spaces, prep.gaps, result.incident_mask, covered)
+    out = gaps.green_ranking(result.green_spaces, prep.gaps, result.incident_mask, covered)
+    if k > 1 and len(out):
+        index = prep.gaps
+        use = result.incident_mask[index.green_incident] if len(index.green_incident) else np.zeros(0, bool)
+        g, inc = index.green_space[use], index.green_incident[use]
+        keys = prep.incidents["ckey"].to_numpy()[inc]
+        unc = ~covered[inc]
+        out["incidents"] = privacy.release_by(g, keys, k, out.index.to_numpy()).to_numpy()
+        out["incidents_uncovered"] = privacy.release_by(g[unc], keys[unc], k, out.index.to_numpy()).to_numpy()
+    return out
 
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)

@@ -9,6 +9,7 @@ intersections.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -17,8 +18,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata import coverage, domain, figures, gaps, presence
+from geodata import coverage, domain, figures, gaps, presence, privacy
 from geodata.timewindow import TimeWindow, local_parts, moments_in_window, shifts_in_window
+
+
+_PROCESS_SECRET = os.urandom(32)
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Prepared:
     districts: gpd.GeoDataFrame
     green_spaces: gpd.GeoDataFrame
     patrols: gpd.GeoDataFrame
-    incidents: gpd.GeoDataFrame  # + district, day, hour, weekday, x_m, y_m (EPSG:25833)
+    incidents: gpd.GeoDataFrame  # + district, day, hour, weekday, x_m, y_m (EPSG:25833), ckey (record key)
     meeting_points: gpd.GeoDataFrame  # + district
     facilities: gpd.GeoDataFrame  # + district
     crime_stats: pd.DataFrame
@@ -77,13 +81,19 @@ def prepare(
     tolerance_min: int = gaps.DEFAULT_TOLERANCE_MIN,
     regular_share: float = presence.DEFAULT_REGULAR_SHARE,
     grid_m: float = presence.DEFAULT_GRID_M,
+    record_secret: bytes | None = None,
 ) -> Prepared:
+    """The once-per-data-version work. ``record_secret`` keys the incidents' record
+    keys for disclosure control (``privacy``); without one a random secret of
+    this process is used."""
     districts = frames["districts"].reset_index(drop=True)
     incidents = figures.assign_district(frames["incidents"].reset_index(drop=True), districts)
     parts = local_parts(incidents["occurred_at"]) if len(incidents) else pd.DataFrame(
         {"day": pd.Series([], dtype="int32"), "hour": pd.Series([], dtype="int8"), "weekday": pd.Series([], dtype="int8")}
     )
     incidents = pd.concat([incidents, parts], axis=1)
+    ids = incidents["id"] if "id" in incidents else pd.Series(np.arange(len(incidents)))
+    incidents["ckey"] = privacy.record_keys(ids.to_numpy(), record_secret or _PROCESS_SECRET) if len(incidents) else np.zeros(0)
     if len(incidents):
         metric = incidents.geometry.to_crs(domain.METRIC_CRS)
         incidents["x_m"], incidents["y_m"] = metric.x.to_numpy(), metric.y.to_numpy()

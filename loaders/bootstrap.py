@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from geodata import analysis, domain, presence
+from loaders.paths import beside_store
 from loaders.store import GeoPackageStore
 
 
@@ -37,7 +38,34 @@ def load_prepared(
     tolerance = tolerance_min if tolerance_min is not None else int(os.environ.get("ATLAS_COVER_MINUTES", "60"))
     share = regular_share if regular_share is not None else float(os.environ.get("ATLAS_REGULAR_SHARE", presence.DEFAULT_REGULAR_SHARE))
     grid = grid_m if grid_m is not None else float(os.environ.get("ATLAS_GRID_M", presence.DEFAULT_GRID_M))
-    return analysis.prepare(frames, reach=reach, tolerance_min=tolerance, regular_share=share, grid_m=grid)
+    return analysis.prepare(frames, reach=reach, tolerance_min=tolerance, regular_share=share, grid_m=grid,
+                            record_secret=record_secret(store.location))
+
+
+def record_secret(store_location: str | None = None) -> bytes:
+    """The server secret that keys the incidents' record keys (disclosure control).
+
+    Kept beside the store (``atlas-release.key``, or ``ATLAS_RELEASE_KEY_FILE``),
+    created with 32 random bytes on first use, readable by the owner only. It
+    never leaves the server: whoever knows it could undo the perturbation.
+    """
+    path = beside_store("atlas-release.key", "ATLAS_RELEASE_KEY_FILE", store_location)
+    if path.exists():
+        data = path.read_bytes()
+        if len(data) >= 16:
+            return data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(os.urandom(32))
+    try:
+        os.link(tmp, path)  # first writer wins; others read what it wrote
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_bytes()
 
 
 def _reach_from_env() -> dict[str, float]:

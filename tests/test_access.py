@@ -112,3 +112,70 @@ def test_audit_page_for_admins(demo_db, monkeypatch):
     at = open_app(demo_db, monkeypatch, role="admin", page="protokoll")
     log = at.dataframe[0].value
     assert {"at", "actor", "action"} <= set(log.columns)
+
+
+def _recovered(table: pd.DataFrame, value_col: str, pop_col: str, per: float = 1000.0) -> pd.Series:
+    """What a reader computes from a rate and its population."""
+    return pd.to_numeric(table[value_col], errors="coerce") * pd.to_numeric(table[pop_col], errors="coerce") / per
+
+
+def _true_small_districts(db) -> list[str]:
+    from datetime import date
+
+    from geodata.analysis import Selection, analyse
+    from geodata.timewindow import TimeWindow
+    from loaders.bootstrap import load_prepared
+    from loaders.store import GeoPackageStore
+
+    sel = Selection(window=TimeWindow(date_from=date(2026, 7, 1), date_to=date(2026, 10, 31)), categories=("far_right_violence",))
+    table = analyse(load_prepared(GeoPackageStore(db)), sel).districts
+    return table.loc[table["incidents"].isin([1, 2]), "code"].tolist()
+
+
+def test_small_counts_cannot_be_recovered_by_lower_roles(demo_db, monkeypatch):
+    """The probe's filter: one rare category over four months gives many districts 1–2 incidents."""
+    from dashboard.i18n import t
+
+    assert len(_true_small_districts(demo_db)) >= 2  # the data hold what must be protected
+
+    for role in ("workshop", "public"):
+        at = open_app(demo_db, monkeypatch, role=role)
+        at.query_params["cat"] = "far_right_violence"
+        at.query_params["from"] = "2026-07-01"
+        at.query_params["to"] = "2026-10-31"
+        at.run()
+        assert not at.exception
+        table = at.dataframe[0].value
+        counts = pd.to_numeric(table[t("col_incidents")], errors="coerce")
+        assert not counts.isin([1, 2]).any()
+        rate_back = _recovered(table, t("col_per_1000"), t("col_population")).round()
+        assert not rate_back.isin([1, 2]).any(), role
+        # the figures of every district pass the same control
+        shown = pd.to_numeric(pd.Series([m.value for m in at.metric]).astype(str).str.replace(".", "", regex=False), errors="coerce")
+        assert not shown.isin([1, 2]).any()
+        if role == "workshop":
+            at.switch_page("views/luecken.py").run()
+            ranking = at.dataframe[0].value
+            assert not pd.to_numeric(ranking[t("col_uncovered")], errors="coerce").isin([1, 2]).any()
+            gap_back = _recovered(ranking, t("col_gap"), t("col_population")).round()
+            assert not gap_back.isin([1, 2]).any()
+            need = at.dataframe[1].value
+            assert not pd.to_numeric(need[t("col_incidents")], errors="coerce").isin([1, 2]).any()
+
+
+def test_a_selected_district_shows_no_small_total(demo_db, monkeypatch):
+    at = open_app(demo_db, monkeypatch, role="workshop")
+    at.query_params["cat"] = "far_right_violence"
+    at.query_params["from"] = "2026-07-01"
+    at.query_params["to"] = "2026-10-31"
+    at.run()
+    from dashboard.i18n import t
+
+    small = _true_small_districts(demo_db)
+    assert small
+    for code in small:
+        at.query_params["d"] = str(code)
+        at.run()
+        assert not at.exception
+        value = next(m.value for m in at.metric if m.label == t("kpi_incidents"))
+        assert str(value) not in ("1", "2")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
 import plotly.express as px
 import streamlit as st
 from streamlit_folium import st_folium
@@ -25,8 +24,10 @@ if view.present:
 else:
     st.title(t("app_title", lang))
     ui.saved_views(view, ctx.user)
-result = cache.analysed(ctx.location, ctx.version, view.selection)
+k = policy.min_count  # disclosure threshold: every incident count below council is released (privacy)
+result = cache.released(ctx.location, ctx.version, view.selection, k)
 table = result.districts
+figures = cache.totals(ctx.location, ctx.version, view.selection, k)
 
 # -- the map's last state (zoom, bounds, click) ------------------------------
 # A click anywhere on the map opens the panel of the district under it, whatever
@@ -47,9 +48,9 @@ area = scope["area_km2"].sum()
 covered_area = (scope["coverage_share"] * scope["area_km2"]).sum()
 green_area = scope["green_km2"].sum()
 green_cov = (scope["green_coverage_share"].fillna(0) * scope["green_km2"]).sum()
-outside = int(scope.loc[~scope["is_centre"], "incidents"].sum())
 k1, k2, k3, k4 = st.columns(4)
-k1.metric(t("kpi_incidents", lang), mapview.fmt(len(result.incidents), lang), help=f"{t('kpi_outside', lang)}: {mapview.fmt(outside, lang)}")
+k1.metric(t("kpi_incidents", lang), mapview.fmt(figures["incidents"], lang),
+          help=f"{t('kpi_outside', lang)}: {mapview.fmt(figures['outside_centre'], lang)}")
 k2.metric(t("kpi_shifts", lang), mapview.fmt(int(result.active_shifts.sum()), lang))
 k3.metric(t("kpi_coverage", lang), mapview.pct(covered_area / area if area else None, lang))
 k4.metric(t("kpi_green", lang), mapview.pct(green_cov / green_area if green_area else None, lang))
@@ -63,7 +64,7 @@ with col_side:
         "districts": len(scope),
         "green": len(result.green_spaces),
         "coverage": int(result.active_shifts.sum()),
-        "incidents": len(result.incidents),
+        "incidents": figures["incidents"],
         "hotspots": None,
         "meeting": len(ctx.prep.meeting_points),
         "facilities": len(ctx.prep.facilities),
@@ -107,11 +108,11 @@ with col_map:
             hint = t("map_hint_points", lang)
         else:
             res = hexbin.resolution_for_zoom(zoom)
-            hexes = cache.incident_hexagons(ctx.location, ctx.version, view.selection, res)
+            hexes = cache.incident_hexagons(ctx.location, ctx.version, view.selection, res, k)
             groups.append(mapview.hex_layer(hexes, lang, policy.min_count))
             hint = t("map_hint_hex", lang) if policy.incident_points else t("aggregated_note", lang).format(k=policy.min_count)
     if "hotspots" in layers:
-        groups.append(mapview.hotspot_layer(cache.hotspot_cells(ctx.location, ctx.version, view.selection), lang, policy.min_count))
+        groups.append(mapview.hotspot_layer(cache.hotspot_cells(ctx.location, ctx.version, view.selection, k), lang, policy.min_count))
     if "meeting" in layers and policy.meeting_points:
         groups.append(mapview.meeting_layer(ctx.prep.meeting_points, lang))
         auth.audit_once("view", "meeting_points")
@@ -154,8 +155,7 @@ if code:
     row = table.set_index("code").loc[code]
     st.markdown(f"### {md(row['name'])} ({md(code)})" + (f" · {t('centre', lang)}" if row["is_centre"] else ""))
     m1, m2, m3, m4, m5, m6 = st.columns(6)
-    shown = policy.suppress(pd.DataFrame({"n": [row["incidents"]]}), ["n"])["n"].iloc[0]
-    m1.metric(t("col_incidents", lang), mapview.fmt(shown, lang), help=t("small_note", lang) if row["small_count"] else None)
+    m1.metric(t("col_incidents", lang), mapview.fmt(row["incidents"], lang), help=t("small_note", lang) if row["small_count"] else None)
     m2.metric(t("col_per_1000", lang), mapview.fmt(row["incidents_per_1000"], lang, 1))
     m3.metric(t("col_coverage", lang), mapview.pct(row["coverage_share"], lang))
     m4.metric(t("col_green_cov", lang), mapview.pct(row["green_coverage_share"], lang))
@@ -166,14 +166,14 @@ if code:
         f"{t('col_crime_rate', lang)}: {mapview.fmt(row['crime_rate'], lang)} "
         f"({t('col_crime_cases', lang)}: {mapview.fmt(row['crime_cases'], lang)}) · {t('crime_source', lang)}"
     )
-    sel = result.incidents[result.incidents["district"] == code]
+    cat_counts, hour_counts = cache.district_breakdown(ctx.location, ctx.version, view.selection, code, k)
     c1, c2 = st.columns(2)
-    by_cat = policy.suppress(sel["category"].value_counts().rename_axis("category").reset_index(name="count"), ["count"])
-    by_cat["label"] = by_cat["category"].map(lambda k: term(domain.CATEGORIES, k, lang))
+    by_cat = cat_counts.rename_axis("category").reset_index(name="count")
+    by_cat["label"] = by_cat["category"].map(lambda c: term(domain.CATEGORIES, c, lang))
     fig = px.bar(by_cat, x="count", y="label", orientation="h", labels={"count": t("count", lang), "label": ""}, title=t("by_category", lang))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), yaxis={"categoryorder": "total ascending"})
     c1.plotly_chart(fig, width="stretch")
-    by_hour = policy.suppress(sel["hour"].value_counts().reindex(range(24), fill_value=0).rename_axis("hour").reset_index(name="count"), ["count"])
+    by_hour = hour_counts.rename_axis("hour").reset_index(name="count")
     fig = px.bar(by_hour, x="hour", y="count", labels={"count": t("count", lang), "hour": t("hour", lang)}, title=t("by_hour", lang))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
     c2.plotly_chart(fig, width="stretch")

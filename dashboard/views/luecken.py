@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, cache, mapview, report, tables, ui
 from dashboard.i18n import gap_definitions, t
-from geodata import domain, privacy
+from geodata import domain
 from geodata.gaps import ranking_table
 
 lang = ui.current_language()
@@ -17,7 +17,8 @@ ctx = ui.context(lang, "luecken")
 policy = ctx.policy
 view = ui.sidebar_filters(ctx, "luecken")
 ui.publish(view)
-result = cache.analysed(ctx.location, ctx.version, view.selection)
+k = policy.min_count  # disclosure threshold: every incident count below council is released (privacy)
+result = cache.released(ctx.location, ctx.version, view.selection, k)
 table = result.districts
 st.caption(t("gaps_intro", lang))
 index = ctx.prep.gaps
@@ -27,14 +28,13 @@ with st.expander(t("definitions", lang)):
         st.text(f"• {text}")
 
 # -- key figures ---------------------------------------------------------------
-cells = cache.hotspot_cells(ctx.location, ctx.version, view.selection)
+cells = cache.hotspot_cells(ctx.location, ctx.version, view.selection, k)
 hot = cells[cells["kind"] == "hot"] if len(cells) else cells
-n_inc = len(result.incidents)
-n_unc = int((~result.incidents["covered"]).sum()) if n_inc else 0
-n_near = int(result.incidents["patrol_nearby"].sum()) if n_inc else 0
+figures = cache.totals(ctx.location, ctx.version, view.selection, k)
+n_inc, n_unc, n_near = figures["incidents"], figures["uncovered"], figures["nearby"]
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(t("kpi_incidents", lang), mapview.fmt(n_inc, lang))
-k2.metric(t("kpi_uncovered", lang), mapview.fmt(n_unc, lang), help=mapview.pct(n_unc / n_inc if n_inc else None, lang))
+k2.metric(t("kpi_uncovered", lang), mapview.fmt(n_unc, lang), help=mapview.pct(n_unc / n_inc if n_inc and n_inc == n_inc else None, lang))
 k3.metric(t("kpi_nearby", lang).format(minutes=index.tolerance_min), mapview.fmt(n_near, lang), help=t("def_nearby", lang).format(minutes=index.tolerance_min))
 k4.metric(t("l_hotspots", lang), mapview.fmt(len(hot), lang))
 k5.metric(t("kpi_hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang), help=t("hot_outside", lang))
@@ -79,10 +79,8 @@ with col_hm:
         format_func=lambda c: t("whole_city", lang) if c is None else f"{c} {names[c]}",
         key="gap_scope",
     )
-    incidents, hours, uncovered = cache.week_profile(ctx.location, ctx.version, view.selection, scope)
+    incidents, hours, no_patrol = cache.week_profile(ctx.location, ctx.version, view.selection, scope, k)
     days = [d.label(lang) for d in domain.WEEKDAYS]
-    no_patrol = privacy.suppress_array(uncovered, policy.min_count)
-    incidents = privacy.suppress_array(incidents, policy.min_count)
     tabs = st.tabs([t("hm_gap", lang), t("hm_incidents", lang), t("hm_presence", lang)])
     for tab, (z, scale) in zip(tabs, ((no_patrol, "Reds"), (incidents, "Oranges"), (hours.round(1), "Blues"))):
         fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=days, colorscale=scale, hovertemplate="%{y} %{x}:00 · %{z}<extra></extra>"))
@@ -102,7 +100,7 @@ else:
     st.info(t("hotspots_none", lang))
 
 st.subheader(t("green_title", lang))
-green = cache.green_ranking(ctx.location, ctx.version, view.selection)
+green = cache.green_ranking(ctx.location, ctx.version, view.selection, k)
 st.dataframe(tables.green_table(green, lang, policy), hide_index=True, width="stretch")
 
 if policy.meeting_points:
