@@ -307,6 +307,21 @@ _T: dict[str, tuple[str, str]] = {
         "Sensible Ebene: Treffpunkte nur im geschützten Rahmen zeigen.",
         "Sensitive layer: show meeting points only in a protected setting.",
     ),
+    "view_share": ("mit dem Präventionsrat teilen", "share with the council"),
+    "view_shared_by": ("geteilt von", "shared by"),
+    "view_is_shared": ("mit dem Präventionsrat geteilt", "shared with the council"),
+    "view_open": ("Ansicht öffnen", "Open the view"),
+    "view_delete": ("Ansicht löschen", "Delete the view"),
+    "ws_account_title": ("Safe-City-Lab-Workshops", "Safe-City-Lab workshops"),
+    "ws_account_note": (
+        "Workshops anlegen, Beitritts-Codes zeigen, moderieren, vergleichen und exportieren kann der Präventionsrat "
+        "(oder die Verwaltung). Zum Mitmachen öffnen Sie die Beitrittsadresse des Workshops oder scannen den QR-Code "
+        "und geben den Code ein; Ihre Beiträge bleiben dabei anonym.",
+        "Creating workshops, showing join codes, moderating, comparing and exporting are for the council (or admin). "
+        "To take part, open the workshop's join address or scan its QR code and enter the code; your entries stay "
+        "anonymous.",
+    ),
+    "ws_facilitators_only": ("Nur für den Präventionsrat.", "For the council only."),
 }
 
 

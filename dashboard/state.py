@@ -140,5 +140,24 @@ def to_params(view: View) -> dict[str, str]:
     return out
 
 
+PARAM_KEYS = frozenset(
+    {"lang", "from", "to", "h", "wd", "cat", "src", "unit", "mode", "d", "outside", "metric", "layers", "sel", "present", "z", "c"}
+)
+POSITION_KEYS = ("z", "c")
+
+
+def restrict(params: dict, layers, keep_position: bool) -> dict[str, str]:
+    """Query parameters of a view as a user may receive them: only known parameters, only the
+    ``layers`` this user may see (an explicit list; without one the page shows the user's own
+    defaults), and the map's centre and zoom only with ``keep_position``."""
+    out = {str(k): str(v) for k, v in params.items() if k in PARAM_KEYS}
+    if "layers" in out:
+        out["layers"] = ",".join(k for k in out["layers"].split(",") if k in LAYER_KEYS and k in layers)
+    if not keep_position:
+        for key in POSITION_KEYS:
+            out.pop(key, None)
+    return out
+
+
 def with_selection(view: View, **changes) -> View:
     return replace(view, selection=replace(view.selection, **changes))

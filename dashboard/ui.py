@@ -230,16 +230,55 @@ def sidebar_filters(ctx: Context, page: str) -> state.View:
     return view
 
 
-def saved_views(view: state.View, user) -> None:
-    """Sidebar: save the current view under a name, reopen saved ones, copy their link."""
-    from urllib.parse import parse_qsl, urlencode
+def may_save_views(user: auth.User) -> bool:
+    """Signed-in accounts of roles that may save (not the public view, not anonymous participants)."""
+    from loaders.workshops import SAVE_ROLES
+
+    return user.via in ("password", "sso") and user.role in SAVE_ROLES
+
+
+def _share_audience(user: auth.User) -> str | None:
+    """The audience this user may share views with (see ``loaders.workshops.SHARE_AUDIENCES``), if any."""
+    from loaders.workshops import may_share
+
+    return "council" if may_save_views(user) and may_share(user.role, "council") else None
+
+
+def _view_for(row, user: auth.User) -> dict:
+    """A saved view's query parameters as this user may receive them (the opener's policy, not the owner's).
+
+    Centre and zoom stay only where the user sees everything the owner saw: in views shared with the
+    user's audience, and in the user's own views saved with the same role (a view saved before a change
+    of role loses them).
+    """
+    from urllib.parse import parse_qsl
+
+    policy = user.policy
+    full = policy.meeting_points and policy.incident_points
+    keep_position = full if not row.mine else (full or row.owner_role == user.role)
+    return state.restrict(dict(parse_qsl(str(row.params or ""))), policy.layers, keep_position)
+
+
+def saved_views(view: state.View, user: auth.User) -> None:
+    """Sidebar: save the current view under a name, reopen saved ones, copy their link.
+
+    Views belong to the account that saved them; council and admin may share theirs with the council
+    (council and admin). Everyone sees only their own views and those shared with them; the public
+    view and anonymous workshop participants get neither the list nor the save button.
+    """
+    from urllib.parse import urlencode
 
     from dashboard import workshop_ui
 
+    if not may_save_views(user):
+        return
     store = workshop_ui.store()
-    with st.sidebar.expander(t("views", view.lang)):
-        name = st.text_input(t("view_name", view.lang), max_chars=80, key="view_name")
-        if st.button(t("view_save", view.lang), key="view_save") and name.strip():
+    lang = view.lang
+    audience = _share_audience(user)
+    with st.sidebar.expander(t("views", lang)):
+        name = st.text_input(t("view_name", lang), max_chars=80, key="view_name")
+        share = st.checkbox(t("view_share", lang), key="view_share") if audience else False
+        if st.button(t("view_save", lang), key="view_save") and name.strip():
             map_state = st.session_state.get("atlas_map") or {}
             zoom, bounds = map_state.get("zoom"), map_state.get("bounds") or {}
             center = None
@@ -249,16 +288,33 @@ def saved_views(view: state.View, user) -> None:
             except (KeyError, TypeError):
                 pass
             saved = replace(view, zoom=float(zoom) if zoom else None, center=center)
-            store.save_view(name.strip(), urlencode(state.to_params(saved)), user.name)
-            auth.audit("view_save", name.strip()[:80])
-            st.success(t("view_saved", view.lang))
-        views = store.views()
-        for row in views.itertuples():
-            c1, c2 = st.columns([3, 1])
-            c1.code(f"?{row.params}", language=None)
-            if c2.button("↗", key=f"open_view_{row.name}", help=row.name):
-                _open_params(dict(parse_qsl(row.params)))
-            st.caption(md(row.name))
+            params = state.restrict(state.to_params(saved), user.policy.layers, keep_position=True)
+            shared_with = audience if share else None
+            store.save_view(name.strip(), urlencode(params), user.name, user.role, shared_with=shared_with)
+            auth.audit("view_save", name.strip()[:80], f"shared_with={shared_with or '-'}")
+            st.success(t("view_saved", lang))
+        for row in store.views_for(user.name, user.role).itertuples():
+            params = _view_for(row, user)
+            key = f"open_view_{row.name}" if row.mine else "open_shared_view_" + _digest(row.created_by, row.name)
+            st.text(row.name)  # plain text: a name is never read as Markdown or HTML
+            if not row.mine:
+                st.caption(f"{t('view_shared_by', lang)} {md(row.created_by)}")
+            elif row.shared_with:
+                st.caption(t("view_is_shared", lang))
+            c1, c2, c3 = st.columns([4, 1, 1]) if row.mine else (*st.columns([4, 1]), None)
+            c1.code(f"?{urlencode(params)}", language=None)
+            if c2.button("↗", key=key, help=t("view_open", lang)):
+                _open_params(params)
+            if c3 is not None and c3.button("✕", key=f"delete_view_{row.name}", help=t("view_delete", lang)):
+                store.delete_view(row.name, user.name)
+                auth.audit("view_delete", str(row.name)[:80])
+                st.rerun()
+
+
+def _digest(*parts) -> str:
+    import hashlib
+
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
 
 
 def _open_params(params: dict) -> None:

@@ -31,6 +31,15 @@ DISC_COLOURS = {
 }
 
 
+# roles that run workshops: create them, see their codes, open and close, moderate, compare, export
+FACILITATOR_ROLES = frozenset({"council", "admin"})
+
+
+def may_facilitate(user) -> bool:
+    """A signed-in account of a facilitator role; never an anonymous participant (joined by code)."""
+    return user is not None and user.via != "code" and user.role in FACILITATOR_ROLES
+
+
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> WorkshopStore:
     return WorkshopStore(path)

@@ -196,17 +196,22 @@ SPECS: dict[str, LayerSpec] = {
             }
         ),
     ),
+    # a view belongs to its owner (created_by): names are unique per owner, not overall
     "saved_views": LayerSpec(
         "saved_views",
         None,
-        "name",
+        None,
         pa.DataFrameSchema(
             {
                 "name": pa.Column(str, pa.Check.str_length(1, 80)),
                 "params": pa.Column(str, pa.Check.str_length(0, 2000)),
                 "created_by": _str(),
                 "created_at": _ts(),
-            }
+                # the owner's role when saving; missing on views stored before roles were kept
+                "owner_role": pa.Column(str, pa.Check.isin(["admin", "council", "workshop"]), nullable=True, required=False),
+                "shared_with": pa.Column(str, pa.Check.isin(["council"]), nullable=True, required=False),
+            },
+            unique=["created_by", "name"],
         ),
     ),
     "crime_stats": LayerSpec(

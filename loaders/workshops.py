@@ -60,6 +60,7 @@ from shapely.geometry import Point, mapping
 
 from geodata import domain
 from loaders import schema
+from loaders.exports import defuse_formulas
 from loaders.store import GeoPackageStore, Provenance
 
 FILENAME = "atlas-workshops.gpkg"
@@ -80,11 +81,30 @@ OBSERVATION_COLUMNS = [
     "id", "workshop_id", "participant", "feeling", "reasons", "time_of_day", "comment", "created_at", "hidden",
 ]
 WORKSHOP_COLUMNS = ["id", "code", "title", "date", "districts", "created_by", "created_at", "open"]
-VIEW_COLUMNS = ["name", "params", "created_by", "created_at"]
+VIEW_COLUMNS = ["name", "params", "created_by", "created_at", "owner_role", "shared_with"]
 EXPORT_COLUMNS = ["id", "workshop", "feeling", "reasons", "time_of_day", "comment", "created_at"]
 
-# Cells starting with these are formulas for spreadsheet software (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# Saved views belong to the account that saved them (``created_by``; its role at that moment is kept as
+# ``owner_role``). Accounts of these roles may save; the public view and anonymous workshop participants
+# may not.
+SAVE_ROLES = frozenset({"admin", "council", "workshop"})
+# A view may be shared with an audience: the roles in it see it. The only audience is "council": the
+# roles that see everything on the map (council and admin), and only an owner from that audience may
+# share with it. A view thus never reaches a role that may see less than its owner (its layers, centre
+# and zoom might show a meeting point); views of workshop accounts stay with their owner.
+SHARE_AUDIENCES = {"council": frozenset({"council", "admin"})}
+
+
+def may_share(owner_role: str | None, audience: str | None) -> bool:
+    """Whether an owner of this role may share a view with this audience."""
+    return audience in SHARE_AUDIENCES and owner_role in SHARE_AUDIENCES[audience]
+
+
+def may_receive(owner_role: str | None, audience: str | None, role: str | None) -> bool:
+    """Whether a user of ``role`` may see another owner's view saved with this role and audience.
+    Checked again on reading, so a row written some other way cannot widen the circle."""
+    return may_share(owner_role, audience) and role in SHARE_AUDIENCES[audience]
 
 
 class WorkshopError(ValueError):
@@ -237,31 +257,58 @@ class WorkshopStore:
 
     # -- saved views -------------------------------------------------------------------
     def views(self) -> pd.DataFrame:
-        """Saved map views (name, params, created_by, created_at), by name."""
+        """All saved map views of all owners (name, params, created_by, created_at, owner_role,
+        shared_with), by name. For what one user may see, use ``views_for``."""
         frame = pd.DataFrame(self.store.read("saved_views")).reindex(columns=VIEW_COLUMNS)
         frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-        return frame.sort_values("name", key=lambda s: s.str.casefold(), kind="stable").reset_index(drop=True)
+        for column in ("owner_role", "shared_with"):
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        return frame.sort_values(["name", "created_by"], key=lambda s: s.astype(str).str.casefold(), kind="stable").reset_index(drop=True)
 
-    def save_view(self, name: str, params: str | Mapping, created_by: str) -> None:
-        """Store a view (``params``: URL query string, or a mapping to encode); replaces one of the same name."""
+    def views_for(self, owner: str, role: str) -> pd.DataFrame:
+        """The views a user may see: their own, and those shared with an audience their role belongs to
+        (see ``SHARE_AUDIENCES``). Column ``mine`` tells them apart."""
+        frame = self.views()
+        owner = str(owner).strip()
+        mine = frame["created_by"] == owner
+        shared = pd.Series(
+            [may_receive(r, a, role) for r, a in zip(frame["owner_role"], frame["shared_with"])], index=frame.index, dtype=bool
+        )
+        out = frame[mine | shared].assign(mine=mine[mine | shared])
+        return out.sort_values(["mine", "name"], ascending=[False, True], key=_casefold, kind="stable").reset_index(drop=True)
+
+    def save_view(
+        self, name: str, params: str | Mapping, created_by: str, role: str, shared_with: str | None = None
+    ) -> None:
+        """Store a view of ``created_by`` (an account name, whose role is ``role``); ``params``: URL query
+        string, or a mapping to encode. Replaces that owner's view of the same name, never another
+        owner's. ``shared_with``: None (only the owner) or an audience of ``SHARE_AUDIENCES`` that the
+        owner's role may share with (``may_share``)."""
         name = str(name).strip()
+        owner = str(created_by).strip()
+        role = str(role).strip()
+        if role not in SAVE_ROLES:
+            raise WorkshopError(f"the role {role!r} cannot save views")
+        if shared_with is not None and not may_share(role, shared_with):
+            raise WorkshopError(f"the role {role!r} cannot share a view with {shared_with!r}")
         if not isinstance(params, str):
             params = urlencode(dict(params), doseq=True)
         params = params.lstrip("?")
-        row = {"name": name, "params": params, "created_by": str(created_by).strip(), "created_at": now_utc()}
+        row = {
+            "name": name, "params": params, "created_by": owner, "created_at": now_utc(),
+            "owner_role": role, "shared_with": shared_with,
+        }
         with self.lock():
             current = self.views()
-            frame = pd.concat(
-                [d for d in (current[current["name"] != name], pd.DataFrame([row], columns=VIEW_COLUMNS)) if len(d)],
-                ignore_index=True,
-            )
+            keep = current[~((current["name"] == name) & (current["created_by"] == owner))]
+            frame = pd.concat([d for d in (keep, pd.DataFrame([row], columns=VIEW_COLUMNS)) if len(d)], ignore_index=True)
             self.store.write({"saved_views": frame}, PROVENANCE, mode="replace")
 
-    def delete_view(self, name: str) -> bool:
-        """Remove the view of this name; False if there was none."""
+    def delete_view(self, name: str, created_by: str) -> bool:
+        """Remove the view of this name of this owner; False if there was none."""
         with self.lock():
             current = self.views()
-            keep = current[current["name"] != str(name).strip()]
+            keep = current[~((current["name"] == str(name).strip()) & (current["created_by"] == str(created_by).strip()))]
             if len(keep) == len(current):
                 return False
             if len(keep):
@@ -513,8 +560,9 @@ def to_csv(frame: pd.DataFrame, lang: str = "de") -> bytes:
     with English labels and ISO times. Columns: id, workshop, feeling,
     reasons (labels joined with "; "), time_of_day, comment, created_at
     (local time, Europe/Berlin), lat, lon (6 decimals). No participant token.
-    Text that a spreadsheet would run as a formula (starting with ``=``,
-    ``+``, ``-``, ``@``) gets a leading apostrophe.
+    Every text cell that a spreadsheet would run as a formula (starting with
+    ``=``, ``+``, ``-``, ``@``, tab or CR) gets a leading apostrophe
+    (``loaders.exports.defuse_formulas``).
     """
     lang = "de" if lang == "de" else "en"
     time_format = "%d.%m.%Y %H:%M" if lang == "de" else "%Y-%m-%d %H:%M"
@@ -523,18 +571,18 @@ def to_csv(frame: pd.DataFrame, lang: str = "de") -> bytes:
         rows.append(
             {
                 "id": rec["id"] or "",
-                "workshop": _defuse(rec["workshop"]),
+                "workshop": rec["workshop"] or "",
                 "feeling": _label(domain.FEELINGS, rec["feeling"], lang),
                 "reasons": "; ".join(_label(domain.REASONS, r, lang) for r in (rec["reasons"] or "").split(",") if r),
                 "time_of_day": _label(domain.TIMES_OF_DAY, rec["time_of_day"], lang),
-                "comment": _defuse(rec["comment"]),
+                "comment": rec["comment"] or "",
                 "created_at": "" if rec["created_at"] is None
                 else rec["created_at"].tz_convert(domain.LOCAL_TZ).strftime(time_format),
                 "lat": geom.y if geom is not None else np.nan,
                 "lon": geom.x if geom is not None else np.nan,
             }
         )
-    out = pd.DataFrame(rows, columns=[*EXPORT_COLUMNS, "lat", "lon"])
+    out = defuse_formulas(pd.DataFrame(rows, columns=[*EXPORT_COLUMNS, "lat", "lon"]))
     if lang == "de":
         text = out.to_csv(index=False, sep=";", decimal=",", float_format="%.6f", lineterminator="\r\n")
         return text.encode("utf-8-sig")
@@ -583,12 +631,6 @@ def _label(vocab: dict[str, domain.Term], key: str | None, lang: str) -> str:
     return term.label(lang) if term else key
 
 
-def _defuse(value: str | None) -> str:
-    if value is None:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 # -- helpers ------------------------------------------------------------------------------
 
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
@@ -634,6 +676,10 @@ def _fresh(make, taken: set) -> str:
         if value not in taken:
             return value
     raise RuntimeError("could not find a free identifier")  # pragma: no cover - 1e9 codes
+
+
+def _casefold(s: pd.Series) -> pd.Series:
+    return s.astype(str).str.casefold() if s.dtype == object else s
 
 
 def _observation_frame(rows: list[dict]) -> gpd.GeoDataFrame:

@@ -70,3 +70,27 @@ def test_any_garbage_in_the_url_gives_a_valid_view(params):
 def test_default_view_has_a_short_url():
     assert state.to_params(state.View()) == {}
     assert state.to_params(state.View(selection=Selection(window=TimeWindow(hours=(20, 4))))) == {"h": "20-4"}
+
+
+def test_restrict_keeps_what_the_role_may_see():
+    params = {"h": "20-4", "layers": "districts,meeting,incidents", "z": "16", "c": "50.85234,12.95123", "evil": "x"}
+    council = state.restrict(params, {"districts", "meeting", "incidents"}, keep_position=True)
+    assert council == {"h": "20-4", "layers": "districts,meeting,incidents", "z": "16", "c": "50.85234,12.95123"}
+    workshop = state.restrict(params, {"districts", "incidents"}, keep_position=False)
+    assert workshop == {"h": "20-4", "layers": "districts,incidents"}
+    public = state.restrict(params, {"districts"}, keep_position=False)
+    assert public == {"h": "20-4", "layers": "districts"}
+    assert state.from_params(public, CODES).layers == ("districts",)
+    assert state.restrict({"h": "1-2"}, set(), keep_position=False) == {"h": "1-2"}  # no list: the page's own defaults
+
+
+@settings(max_examples=100, deadline=None)
+@given(views, st.frozensets(st.sampled_from(state.LAYER_KEYS)), st.booleans())
+def test_restrict_never_widens_a_view(view, allowed, keep):
+    params = state.to_params(view)
+    out = state.restrict(params, allowed, keep)
+    assert set(out) <= set(params)
+    if "layers" in out:
+        assert set(filter(None, out["layers"].split(","))) <= allowed
+    if not keep:
+        assert "z" not in out and "c" not in out

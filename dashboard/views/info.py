@@ -1,4 +1,9 @@
-"""Data and sources page: what is in the store, where it comes from, licences."""
+"""Data and sources page: what is in the store, where it comes from, licences.
+
+The provenance of a layer (source, e.g. an import's file name, and retrieval time) is shown only to
+roles that see that layer (``User.policy``): meeting points only to council and admin, the public
+view only the district layer and the police figures.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,36 @@ lang = ui.current_language()
 st.title(t("page_info", lang))
 ctx = ui.context(lang, "info")
 
+# the map layer (policy key) each stored layer belongs to; layers not listed count as restricted
+LAYER_OF = {
+    "districts": "districts",
+    "crime_stats": "districts",
+    "green_spaces": "green",
+    "patrols": "coverage",
+    "incidents": "incidents",
+    "facilities": "facilities",
+    "meeting_points": "meeting",
+}
+
+
+def visible_sources(sources, policy):
+    if not len(sources):
+        return sources
+    full = policy.meeting_points and policy.incident_points
+
+    def allowed(layer) -> bool:
+        key = LAYER_OF.get(str(layer))
+        if key is None:
+            return full
+        if key == "meeting":
+            return policy.meeting_points and key in policy.layers
+        return key in policy.layers
+
+    return sources[sources["layer"].map(allowed)].reset_index(drop=True)
+
+
 st.subheader(t("sources_title", lang))
-sources = cache.sources(ctx.location, ctx.version)
+sources = visible_sources(cache.sources(ctx.location, ctx.version), ctx.policy)
 if len(sources):
     st.dataframe(sources, hide_index=True, width="stretch")
 else:
@@ -27,15 +60,15 @@ st.markdown(
   Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0).
 - **Hintergrundkarte**: basemap.de (BKG, CC BY 4.0) oder OpenStreetMap (© OpenStreetMap-Mitwirkende, ODbL), einstellbar.
 - **Demo-Daten**: Stadtteilflächen sind schematisch (Voronoi-Zellen um die Lagepunkte), Vorfälle und Streifen sind
-  erzeugt, Treffpunkte sind **fiktiv** und liegen nicht an realen Adressen.
-"""
+  erzeugt{meeting}.
+""".format(meeting=", Treffpunkte sind **fiktiv** und liegen nicht an realen Adressen" if ctx.policy.meeting_points else "")
     if lang == "de"
     else """
 - **Kriminalitätsatlas 2025 (Polizei Sachsen)**, large cities, Chemnitz table: police-recorded cases and crime rate
   per district. Population is back-calculated from them (cases / rate × 100,000), an estimate, not the register.
 - **City of Chemnitz open-data portal**: districts (codes, names, points, areas), dl-de/by-2-0.
 - **Basemap**: basemap.de (BKG, CC BY 4.0) or OpenStreetMap (© OpenStreetMap contributors, ODbL), configurable.
-- **Demo data**: district shapes are schematic (Voronoi cells around the points), incidents and patrols are generated,
-  meeting points are **fictitious** and not at real addresses.
-"""
+- **Demo data**: district shapes are schematic (Voronoi cells around the points), incidents and patrols are
+  generated{meeting}.
+""".format(meeting=", meeting points are **fictitious** and not at real addresses" if ctx.policy.meeting_points else "")
 )

@@ -2,9 +2,12 @@
 
 Participants (joined with a code): tap the map, say how it feels there and why;
 every entry is stored at once and everyone sees new entries within seconds.
+They see their own workshop only, never its code or hidden entries.
 Facilitators (council, admin): create workshops, show the code and QR code on
 the projector, moderate, compare workshops, set felt insecurity against
-recorded incidents, and export the result.
+recorded incidents, and export the result. Any other signed-in account (role
+``workshop``) gets an explanation of how to take part, nothing more. The role is
+checked on the server on every run and again before every facilitator action.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dashboard import auth, cache, mapview, ui, workshop_ui
 from dashboard.i18n import t, term
 from dashboard.safe import md
 from geodata import domain
+from loaders.exports import defuse_formulas
 
 lang = ui.current_language()
 user = ui.require_page("workshop")
@@ -60,6 +64,20 @@ if user.via == "code":
             st.success(t("ws_saved", lang))
     st.stop()
 
+# -- workshop accounts and other roles without facilitator rights ----------------------
+if not workshop_ui.may_facilitate(user):
+    st.subheader(t("ws_account_title", lang))
+    st.info(t("ws_account_note", lang))
+    st.stop()
+
+
+def facilitator() -> None:
+    """Check again, right before a facilitator action, that this session may take it."""
+    if not workshop_ui.may_facilitate(auth.current_user()):
+        st.error(t("ws_facilitators_only", lang))
+        st.stop()
+
+
 # -- facilitators -------------------------------------------------------------------
 ctx = ui.context(lang, "workshop")
 view = ui.sidebar_filters(ctx, "workshop")
@@ -73,6 +91,7 @@ with st.expander(t("ws_create", lang), expanded=store.workshops().empty):
         day = st.date_input(t("ws_date", lang), value=date.today(), format="DD.MM.YYYY")
         focus = st.multiselect(t("ws_focus", lang), sorted(names), format_func=lambda c: f"{c} {names[c]}")
         if st.form_submit_button(t("ws_create", lang), type="primary") and title.strip():
+            facilitator()
             created = store.create_workshop(title.strip(), day.isoformat(), list(focus), user.name)
             auth.audit("workshop_create", created["id"], title.strip()[:120])
             st.session_state["ws_selected"] = [created["id"]]
@@ -96,6 +115,7 @@ with c1:
     st.caption(t("ws_join_hint", lang))
     is_open = st.toggle(t("ws_open", lang), value=bool(current["open"]), key=f"ws_open_{selected[0]}")
     if is_open != bool(current["open"]):
+        facilitator()
         store.set_open(selected[0], is_open)
         auth.audit("workshop_open" if is_open else "workshop_close", selected[0])
 with c2:
@@ -122,14 +142,17 @@ st_folium(
 st.subheader(t("ws_moderate", lang))
 everything = workshop_ui.observations(selected, include_hidden=True)
 if len(everything):
-    st.dataframe(workshop_ui.moderation_table(everything, lang), hide_index=True, width="stretch")
+    # text that a spreadsheet would run as a formula is defused here too: the table's own CSV download
+    st.dataframe(defuse_formulas(workshop_ui.moderation_table(everything, lang)), hide_index=True, width="stretch")
     choice = st.selectbox("ID", everything["id"].tolist(), key="ws_moderate_id")
     m1, m2 = st.columns(2)
     if m1.button(t("ws_hide", lang), key="ws_hide"):
+        facilitator()
         store.set_hidden(choice, True)
         auth.audit("observation_hide", choice)
         st.rerun()
     if m2.button(t("ws_restore", lang), key="ws_restore"):
+        facilitator()
         store.set_hidden(choice, False)
         auth.audit("observation_restore", choice)
         st.rerun()
@@ -137,7 +160,7 @@ if len(everything):
 # several workshops side by side
 if len(selected) > 1:
     st.subheader(t("ws_compare", lang))
-    st.dataframe(workshop_ui.comparison(selected, all_ws, ctx.prep.districts, lang), hide_index=True, width="stretch")
+    st.dataframe(defuse_formulas(workshop_ui.comparison(selected, all_ws, ctx.prep.districts, lang)), hide_index=True, width="stretch")
 
 # felt insecurity against recorded incidents
 st.subheader(t("ws_discrepancy", lang))
@@ -169,7 +192,7 @@ with d2:
     )
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h"))
     st.plotly_chart(fig, width="stretch")
-st.dataframe(workshop_ui.perception_table(perception, lang), hide_index=True, width="stretch")
+st.dataframe(defuse_formulas(workshop_ui.perception_table(perception, lang)), hide_index=True, width="stretch")
 
 # export: only what is visible
 st.subheader(t("ws_export", lang))
