@@ -6,12 +6,24 @@ single sign-on through Streamlit's OIDC login (``st.login``) is used when it is
 configured in ``.streamlit/secrets.toml`` (the account store then maps the
 e-mail address to a role). Sessions end after ``ATLAS_SESSION_MINUTES`` (30)
 without activity.
+
+A session signed in here with a password or through single sign-on is bound to
+its account: every run of the script (every interaction) reads the account
+again, so a new role applies at once and a removed, re-created or disabled
+account is signed out. Workshop participants who joined by code and the public
+view have no account and are left as they are.
+
+Failed sign-ins and join codes are throttled per client address (see
+``loaders.accounts``); the address is the one of the browser's connection
+(``st.context.ip_address``). Behind a reverse proxy that is the proxy's, unless
+the proxy sends ``X-Forwarded-For`` and the server trusts it (Streamlit's
+uvicorn server trusts it from ``FORWARDED_ALLOW_IPS``, by default 127.0.0.1).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import streamlit as st
@@ -19,12 +31,23 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.safe import md
 from geodata import privacy
-from loaders.accounts import AccountStore, default_path
+from loaders.accounts import AccountStore, default_path, local_time
 from loaders.audit import AuditLog
 
 SESSION_KEY = "_user"
 SEEN_KEY = "_seen_at"
 ONCE_KEY = "_audited"
+ACCOUNT_KEY = "_account"  # (stored name, created) of the account the session is bound to
+ENDED_KEY = "_account_ended"  # the account was removed or disabled while signed in
+ROLE_CHANGED_KEY = "_role_changed"
+
+
+class Throttled(Exception):
+    """Too many failed attempts from this address: refused without checking, until ``until``."""
+
+    def __init__(self, until: datetime):
+        super().__init__(f"throttled until {until.isoformat(timespec='seconds')}")
+        self.until = until
 
 
 @dataclass(frozen=True)
@@ -39,8 +62,6 @@ class User:
     def policy(self) -> privacy.Policy:
         policy = privacy.policy(self.role)
         if self.via == "code":  # anonymous participants: the workshop page only
-            from dataclasses import replace
-
             policy = replace(policy, pages=frozenset({"workshop"}))
         return policy
 
@@ -96,8 +117,17 @@ def audit_once(action: str, target: str, detail: str = "") -> None:
         audit(action, target, detail)
 
 
+def client_address() -> str | None:
+    """The address of this session's browser connection, None when unknown (local use, tests)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # no server runtime (AppTest, bare execution)
+        return None
+
+
 def current_user() -> User | None:
-    """The signed-in user of this session, or None (also after the idle timeout)."""
+    """The signed-in user of this session, or None (also after the idle timeout, and once its
+    account has been removed or disabled). Called on every run: the role comes from the account."""
     user = st.session_state.get(SESSION_KEY)
     now = datetime.now(timezone.utc)
     if user is not None:
@@ -107,26 +137,65 @@ def current_user() -> User | None:
             _clear()
             st.session_state["_timed_out"] = True
             return None
+        bound = st.session_state.get(ACCOUNT_KEY)
+        if bound is not None:
+            user = _recheck(user, bound)
+            if user is None:
+                return None
         st.session_state[SEEN_KEY] = now
         return user
     if sso_configured() and getattr(st.user, "is_logged_in", False):
         email = str(getattr(st.user, "email", "") or "")
-        account = accounts(accounts_path()).get(email) if email else None
-        if account:
-            return _sign_in(User(email, account["role"], "sso"))
+        account = accounts(accounts_path()).lookup(email) if email else None
+        if account and not account["disabled"]:
+            return _sign_in(User(email, account["role"], "sso"), account=account["name"])
     return None
 
 
-def _sign_in(user: User) -> User:
+def _recheck(user: User, bound: tuple[str, str]) -> User | None:
+    """The session's user with the account's current role; None (signed out) if the account
+    is gone, disabled, or was removed and created anew."""
+    name, created = bound
+    account = accounts(accounts_path()).lookup(name)
+    reason = None
+    if account is None or account["created"] != created:
+        reason = "account removed"
+    elif account["disabled"]:
+        reason = "account disabled"
+    if reason is not None:
+        audit("session_ended", user.name, reason, actor=user.name)
+        _clear()
+        st.session_state[ENDED_KEY] = True
+        return None
+    if account["role"] != user.role:
+        audit("session_role_changed", user.name, f"role={user.role} -> {account['role']}", actor=user.name)
+        user = replace(user, role=account["role"])
+        st.session_state[SESSION_KEY] = user
+        st.session_state[ROLE_CHANGED_KEY] = True
+    return user
+
+
+def _sign_in(user: User, account: str | None = None) -> User | None:
+    """Start the session of ``user``; with ``account``, bound to that account (its current role)."""
+    binding = None
+    if account is not None:
+        row = accounts(accounts_path()).lookup(account)
+        if row is None or row["disabled"]:
+            return None  # removed or disabled between the check and now
+        binding = (row["name"], row["created"])
+        user = replace(user, role=row["role"])
     st.session_state[SESSION_KEY] = user
     st.session_state[SEEN_KEY] = datetime.now(timezone.utc)
-    st.session_state.pop("_timed_out", None)
+    if binding is not None:
+        st.session_state[ACCOUNT_KEY] = binding
+    for key in ("_timed_out", ENDED_KEY, ROLE_CHANGED_KEY):
+        st.session_state.pop(key, None)
     audit("login", user.name, f"role={user.role} via={user.via}", actor=user.name)
     return user
 
 
 def _clear() -> None:
-    for key in (SESSION_KEY, SEEN_KEY, ONCE_KEY):
+    for key in (SESSION_KEY, SEEN_KEY, ONCE_KEY, ACCOUNT_KEY, ROLE_CHANGED_KEY):
         st.session_state.pop(key, None)
 
 
@@ -140,17 +209,23 @@ def logout() -> None:
         st.logout()
 
 
-def join_workshop(code: str) -> User | None:
-    """Sign in as an anonymous participant of the open workshop with this code."""
+def join_workshop(code: str, client: str | None = None) -> User | None:
+    """Sign in as an anonymous participant of the open workshop with this code.
+
+    Wrong codes are throttled per client address; while an address is locked even
+    the right code raises ``Throttled``."""
     import secrets
 
     from loaders.workshops import WorkshopStore, default_path as workshops_path
 
-    workshop = WorkshopStore(workshops_path(_location())).by_code(code)
-    if workshop is None:
+    workshops = WorkshopStore(workshops_path(_location()))
+    result = accounts(accounts_path()).check_code(code, workshops.by_code, client=client)
+    if result.value is None:
+        if result.locked_until is not None:
+            raise Throttled(result.locked_until)
         return None
     token = secrets.token_hex(8)
-    return _sign_in(User(f"teilnahme-{token[:6]}", "workshop", "code", workshop["id"], token))
+    return _sign_in(User(f"teilnahme-{token[:6]}", "workshop", "code", result.value["id"], token))
 
 
 def login_page(lang: str) -> None:
@@ -158,28 +233,36 @@ def login_page(lang: str) -> None:
     st.title(t("app_title", lang))
     if st.session_state.get("_timed_out"):
         st.info(t("session_timed_out", lang))
+    if st.session_state.get(ENDED_KEY):
+        st.info(t("session_ended", lang))
     code = st.query_params.get("join")
     with st.form("join", clear_on_submit=False):
         st.markdown(f"**{t('join_title', lang)}**")
         entered = st.text_input(t("join_code", lang), value=code or "", max_chars=6, key="join_code")
         joined = st.form_submit_button(t("join_submit", lang))
     if joined:
-        if join_workshop(entered):
-            st.query_params.pop("join", None)
-            st.rerun()
-        audit("join_failed", entered.strip()[:12], actor="-")
-        st.error(t("join_unknown", lang))
+        try:
+            participant = join_workshop(entered, client_address())
+        except Throttled as exc:
+            st.error(t("join_throttled", lang).format(time=local_time(exc.until)))
+        else:
+            if participant:
+                st.query_params.pop("join", None)
+                st.rerun()
+            st.error(t("join_unknown", lang))
     with st.form("login", clear_on_submit=False):
         name = st.text_input(t("login_name", lang), key="login_name")
         password = st.text_input(t("login_password", lang), type="password", key="login_password")
         submitted = st.form_submit_button(t("login_submit", lang), type="primary")
     if submitted:
-        result = accounts(accounts_path()).authenticate(name.strip(), password, actor=name.strip()[:64] or "-")
-        if result.ok:
-            _sign_in(User(result.name or name.strip(), result.role, "password"))
+        # failed attempts and locks are recorded by the store, without names that are no account
+        result = accounts(accounts_path()).authenticate(name.strip(), password, client=client_address())
+        if result.ok and _sign_in(User(result.name or name.strip(), result.role, "password"), account=result.name):
             st.rerun()
-        audit("login_failed", name.strip()[:64], result.message, actor=name.strip()[:64] or "-")
-        st.error(result.message)
+        if result.locked_until is not None:
+            st.error(t("login_locked", lang).format(time=local_time(result.locked_until)))
+        else:
+            st.error(t("login_failed", lang))
     if sso_configured():
         if st.button(t("login_sso", lang)):
             st.login()
@@ -191,6 +274,8 @@ def login_page(lang: str) -> None:
 
 
 def sidebar_account(user: User, lang: str) -> None:
+    if st.session_state.pop(ROLE_CHANGED_KEY, None):
+        st.toast(t("role_changed", lang).format(role=t("role_" + user.role, lang)))
     st.sidebar.caption(f"{t('signed_in_as', lang)} **{md(user.name)}** · {t('role_' + user.role, lang)}")
     if st.sidebar.button(t("logout", lang), key="logout"):
         logout()

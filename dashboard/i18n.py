@@ -322,6 +322,20 @@ _T: dict[str, tuple[str, str]] = {
         "anonymous.",
     ),
     "ws_facilitators_only": ("Nur für den Präventionsrat.", "For the council only."),
+    "login_failed": ("Name oder Passwort falsch.", "Wrong name or password."),
+    "login_locked": (
+        "Zu viele Fehlversuche. Anmeldung ab {time} Uhr wieder möglich.",
+        "Too many failed attempts. You can sign in again from {time}.",
+    ),
+    "join_throttled": (
+        "Zu viele falsche Codes. Beitreten ab {time} Uhr wieder möglich.",
+        "Too many wrong codes. You can join again from {time}.",
+    ),
+    "session_ended": (
+        "Sie wurden abgemeldet: Das Konto wurde entfernt oder deaktiviert.",
+        "You have been signed out: the account was removed or disabled.",
+    ),
+    "role_changed": ("Ihre Rolle wurde geändert: {role}", "Your role has changed: {role}"),
 }
 
 

@@ -5,6 +5,9 @@
     python -m dashboard.users remove NAME
     python -m dashboard.users set-role NAME ROLE
     python -m dashboard.users passwd NAME
+    python -m dashboard.users unlock NAME    # lift sign-in locks (from every address)
+    python -m dashboard.users disable NAME   # no sign-in; open sessions end at once
+    python -m dashboard.users enable NAME
     python -m dashboard.users first-admin   # only when there is no account yet
 
 The accounts file is ``--accounts PATH``, else ``$ATLAS_ACCOUNTS``, else
@@ -60,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     set_role.add_argument("role", help="one of: " + ", ".join(ROLES))
     passwd = sub.add_parser("passwd", parents=[common], help="set a new password (also lifts a lock)")
     passwd.add_argument("name")
+    unlock = sub.add_parser("unlock", parents=[common], help="lift the sign-in locks of an account (from every address)")
+    unlock.add_argument("name")
+    disable = sub.add_parser("disable", parents=[common], help="disable an account: no sign-in, open sessions end")
+    disable.add_argument("name")
+    enable = sub.add_parser("enable", parents=[common], help="enable a disabled account again")
+    enable.add_argument("name")
     sub.add_parser(
         "first-admin",
         parents=[common],
@@ -98,8 +107,10 @@ def _list(store: AccountStore) -> None:
     if not accounts:
         print("no accounts")
         return
-    rows = [("NAME", "ROLE", "CREATED", "LOCKED UNTIL")]
-    rows += [(a["name"], a["role"], _format_time(a["created"]), _format_time(a["locked_until"])) for a in accounts]
+    # LOCKED UNTIL: the latest lock from any address (others may still sign in)
+    rows = [("NAME", "ROLE", "STATUS", "CREATED", "LOCKED UNTIL")]
+    rows += [(a["name"], a["role"], "disabled" if a["disabled"] else "active", _format_time(a["created"]),
+              _format_time(a["locked_until"])) for a in accounts]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -126,6 +137,12 @@ def run(argv: list[str] | None = None) -> int:
     elif args.command == "set-role":
         store.set_role(args.name, args.role, actor=actor)
         print(f"{args.name} is now {args.role}")
+    elif args.command == "unlock":
+        lifted = store.unlock(args.name, actor=actor)
+        print(f"{args.name}: locks and failure counts lifted ({lifted} address(es))")
+    elif args.command in ("disable", "enable"):
+        store.set_disabled(args.name, args.command == "disable", actor=actor)
+        print(f"{args.name} is now {args.command}d")
     elif args.command == "first-admin":
         if store.list():
             return 0

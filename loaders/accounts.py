@@ -6,25 +6,42 @@ log (``loaders.audit``). Several Streamlit sessions and the command line
 and every write in one transaction.
 
 Passwords are only ever kept as argon2 hashes (``argon2.PasswordHasher``).
-After ``MAX_FAILURES`` failed sign-ins in a row for a name, the name is locked
-for ``LOCKOUT``; attempts during a lock fail without looking at the password.
+
+Throttling counts failed attempts per client address: sign-ins per (name,
+address), workshop join codes per address. After ``SIGN_IN.max_failures``
+failures in a row from one address a name is locked *for that address* for one
+minute; every further failure from there doubles the delay (up to an hour).
+Failures from other addresses never lock the name elsewhere, so somebody who
+only knows a name cannot keep its owner out; ``unlock`` (command line) lifts
+the locks of a name at once. Attempts are counted *before* the password is
+checked, inside one write transaction, so that parallel attempts cannot get
+past the limit; attempts during a lock fail without looking at the password.
 Unknown names are answered like wrong passwords, cost the same argon2
 verification, and are throttled the same way, so that neither the answer nor
-its timing tells whether an account exists. Failed attempts are forgotten
-after ``FAILURE_MEMORY`` without further failures.
+its timing tells whether an account exists.
+
+Neither the audit log nor the throttle table receives what was typed into the
+name field unless it is the name of an account, nor a typed join code, nor a
+client address: instead a short keyed hash (HMAC-SHA256 with a random key kept in ``<accounts file>.key``,
+the first 12 hex digits), so that repeated attempts can still be correlated.
 """
 
 from __future__ import annotations
 
 from loaders.paths import beside_store
 
+import hashlib
+import hmac
+import ipaddress
 import os
 import re
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
@@ -37,9 +54,8 @@ ROLES = ("admin", "council", "workshop", "public")
 FILENAME = "atlas-accounts.sqlite"
 MIN_PASSWORD_LENGTH = 10
 MAX_NAME_LENGTH = 64
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
-FAILURE_MEMORY = timedelta(hours=24)
+UNKNOWN_CLIENT = "-"  # the client key when the address is not known (local use, tests)
+PSEUDONYM_LENGTH = 12
 
 # Shown in the German UI.
 MSG_OK = "Angemeldet."
@@ -55,13 +71,48 @@ CREATE TABLE IF NOT EXISTS accounts (
     hash TEXT NOT NULL,
     created TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS login_failures (
-    key TEXT NOT NULL PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS throttle (
+    scope TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    client TEXT NOT NULL,
     failures INTEGER NOT NULL,
     last_failed TEXT NOT NULL,
-    locked_until TEXT
+    locked_until TEXT,
+    PRIMARY KEY (scope, subject, client)
 );
+DROP TABLE IF EXISTS login_failures;
 """
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """How failed attempts of one kind are slowed down (per client address).
+
+    From the ``max_failures``-th failure in a row on, every failure locks for
+    ``first_delay``, doubled with each further failure, at most ``max_delay``.
+    Failures are forgotten after ``memory`` without a failure or a lock.
+    """
+
+    scope: str
+    max_failures: int
+    first_delay: timedelta
+    max_delay: timedelta
+    memory: timedelta
+
+    def delay(self, failures: int) -> timedelta | None:
+        if failures < self.max_failures:
+            return None
+        return min(self.first_delay * 2 ** min(failures - self.max_failures, 20), self.max_delay)
+
+
+# Sign-ins: per (name, client address).
+SIGN_IN = Throttle("login", 5, timedelta(minutes=1), timedelta(hours=1), timedelta(hours=24))
+# Workshop join codes: per client address. More room before the first delay:
+# a whole workshop may share one address (the venue's network), and people mistype.
+JOIN = Throttle("join", 10, timedelta(minutes=1), timedelta(minutes=15), timedelta(minutes=15))
+MAX_FAILURES = SIGN_IN.max_failures
+
+T = TypeVar("T")
 
 
 class AccountError(ValueError):
@@ -75,6 +126,22 @@ class AuthResult:
     message: str
     locked_until: datetime | None = None
     name: str | None = None  # the stored spelling of the name (names are case-insensitive)
+
+
+@dataclass(frozen=True)
+class CodeResult(Generic[T]):
+    """The answer to a throttled code: what ``lookup`` found (None: nothing), and until when
+    this address may not try again (set while refused, and by the failure that started a lock)."""
+
+    value: T | None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Count:
+    refused_until: datetime | None  # locked: the attempt was not counted and must not be checked
+    failures: int = 0
+    locks: datetime | None = None  # the lock this attempt starts should it fail
 
 
 def default_path(store_location: str | None = None) -> Path:
@@ -98,6 +165,23 @@ def check_role(role: object) -> None:
         raise AccountError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
 
 
+def client_key(address: str | None) -> str:
+    """The key an address is counted under: IPv4 as is, IPv6 by its /64 network (one
+    household or host usually holds a whole /64), ``UNKNOWN_CLIENT`` when unknown."""
+    if not address or not isinstance(address, str):
+        return UNKNOWN_CLIENT
+    text = address.strip()
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return "?" + text[:64]
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
@@ -112,20 +196,64 @@ def _utc(now: datetime | None) -> datetime:
     return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
 
 
-def locked_message(locked_until: datetime) -> str:
-    """The lock notice with the local time (rounded up to the minute) when signing in works again."""
-    local = locked_until.astimezone(ZoneInfo(LOCAL_TZ))
+def local_time(moment: datetime) -> str:
+    """``HH:MM`` in local time, rounded up to the minute (when a lock has passed)."""
+    local = moment.astimezone(ZoneInfo(LOCAL_TZ))
     if local.second or local.microsecond:
         local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return MSG_LOCKED.format(time=local.strftime("%H:%M"))
+    return local.strftime("%H:%M")
+
+
+def locked_message(locked_until: datetime) -> str:
+    """The lock notice with the local time (rounded up to the minute) when signing in works again."""
+    return MSG_LOCKED.format(time=local_time(locked_until))
+
+
+def key_path(accounts_path: str | os.PathLike) -> Path:
+    """The file holding the key of the audit pseudonyms, beside the accounts file."""
+    path = Path(accounts_path)
+    return path.with_name(path.name + ".key")
+
+
+def _load_key(path: Path) -> bytes:
+    """The key in ``path``; created (32 random bytes, mode 0600) if there is none yet.
+
+    Written to a temporary file and linked into place, so that processes starting
+    at the same time all end up with the one key that won.
+    """
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.write(fd, secrets.token_bytes(32))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    key = path.read_bytes()
+    if len(key) < 32:
+        raise OSError(f"the key file {path} is damaged; remove it to create a new one")
+    return key
 
 
 class AccountStore:
     """Accounts in one SQLite file; safe to share between threads and processes.
 
     ``hasher``: the argon2 parameters for new hashes (default: argon2-cffi's
-    defaults; tests pass a cheap one). ``audit``: where account changes and
-    lockouts are recorded (same transaction when it is the same file).
+    defaults; tests pass a cheap one). ``audit``: where account changes, failed
+    sign-ins and join codes, and locks are recorded (same transaction when it is
+    the same file).
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, hasher: PasswordHasher | None = None,
@@ -134,28 +262,52 @@ class AccountStore:
         self.hasher = hasher or PasswordHasher()
         self.audit = audit
         self._dummy: str | None = None
+        self._key: bytes | None = None
         initialise(self.path, _SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the ``disabled`` column to files made before it existed."""
+        if "disabled" in self._columns():
+            return
+        with transaction(self.path) as conn:
+            if "disabled" not in {r["name"] for r in conn.execute("PRAGMA table_info(accounts)")}:
+                conn.execute("ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
+
+    def _columns(self) -> set[str]:
+        return {r["name"] for r in self._read("PRAGMA table_info(accounts)")}
 
     # -- reading -----------------------------------------------------------
+    _SELECT = (
+        "SELECT a.name, a.role, a.created, a.disabled, f.locked_until FROM accounts a "
+        "LEFT JOIN (SELECT subject, max(locked_until) AS locked_until FROM throttle "
+        "WHERE scope = 'login' GROUP BY subject) f ON f.subject = lower(a.name)"
+    )
+
     def list(self, now: datetime | None = None) -> list[dict]:
-        """All accounts by name: name, role, created, locked_until (None unless locked now). No hashes."""
+        """All accounts by name: name, role, created, disabled, locked_until (the end of the
+        latest lock from any address, None unless one holds now). No hashes."""
         now = _utc(now)
-        rows = self._read(
-            "SELECT a.name, a.role, a.created, f.locked_until FROM accounts a "
-            "LEFT JOIN login_failures f ON f.key = lower(a.name) ORDER BY a.name COLLATE NOCASE"
-        )
+        rows = self._read(self._SELECT + " ORDER BY a.name COLLATE NOCASE")
         return [self._public(row, now) for row in rows]
 
     def get(self, name: str, now: datetime | None = None) -> dict | None:
         """The account (as in ``list``) or None if there is none of that name."""
         if not valid_name(name):
             return None
-        rows = self._read(
-            "SELECT a.name, a.role, a.created, f.locked_until FROM accounts a "
-            "LEFT JOIN login_failures f ON f.key = lower(a.name) WHERE a.name = ?",
-            (name,),
-        )
+        rows = self._read(self._SELECT + " WHERE a.name = ?", (name,))
         return self._public(rows[0], _utc(now)) if rows else None
+
+    def lookup(self, name: str) -> dict | None:
+        """name, role, created (as stored, text) and disabled of an account, or None: one indexed
+        read, cheap enough to check a signed-in session on every interaction."""
+        if not valid_name(name):
+            return None
+        rows = self._read("SELECT name, role, created, disabled FROM accounts WHERE name = ?", (name,))
+        if not rows:
+            return None
+        row = rows[0]
+        return {"name": row["name"], "role": row["role"], "created": row["created"], "disabled": bool(row["disabled"])}
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         conn = connect(self.path)
@@ -171,6 +323,7 @@ class AccountStore:
             "name": row["name"],
             "role": row["role"],
             "created": _parse(row["created"]),
+            "disabled": bool(row["disabled"]),
             "locked_until": locked if locked and locked > now else None,
         }
 
@@ -184,7 +337,7 @@ class AccountStore:
                 raise AccountError(f"an account named '{name}' already exists")
             conn.execute(
                 "INSERT INTO accounts (name, role, hash, created) VALUES (?, ?, ?, ?)",
-                (name, role, hashed, utc_now().isoformat(timespec="seconds")),
+                (name, role, hashed, utc_now().isoformat(timespec="microseconds")),
             )
             self._record(conn, actor, "account_add", name, f"role={role}")
 
@@ -192,7 +345,7 @@ class AccountStore:
         with transaction(self.path) as conn:
             stored = self._existing(conn, name)
             conn.execute("DELETE FROM accounts WHERE name = ?", (stored,))
-            conn.execute("DELETE FROM login_failures WHERE key = ?", (stored.lower(),))
+            self._unlock(conn, stored)
             self._record(conn, actor, "account_remove", stored)
 
     def set_role(self, name: str, role: str, *, actor: str = "cli") -> None:
@@ -204,75 +357,205 @@ class AccountStore:
             self._record(conn, actor, "account_set_role", stored, f"role={old} -> {role}")
 
     def set_password(self, name: str, password: str, *, actor: str = "cli") -> None:
-        """New password; also lifts a lock on the name."""
+        """New password; also lifts the locks on the name."""
         if not valid_name(name):
             raise AccountError(f"unknown account '{name}'")
         hashed = self._hash(password)
         with transaction(self.path) as conn:
             stored = self._existing(conn, name)
             conn.execute("UPDATE accounts SET hash = ? WHERE name = ?", (hashed, stored))
-            conn.execute("DELETE FROM login_failures WHERE key = ?", (stored.lower(),))
+            self._unlock(conn, stored)
             self._record(conn, actor, "account_set_password", stored)
+
+    def set_disabled(self, name: str, disabled: bool, *, actor: str = "cli") -> None:
+        """Disable an account (it cannot sign in, open sessions end) or enable it again."""
+        with transaction(self.path) as conn:
+            stored = self._existing(conn, name)
+            conn.execute("UPDATE accounts SET disabled = ? WHERE name = ?", (int(bool(disabled)), stored))
+            self._record(conn, actor, "account_disable" if disabled else "account_enable", stored)
+
+    def unlock(self, name: str, *, actor: str = "cli") -> int:
+        """Lift the sign-in locks and failure counts of an account from every address; how many were there."""
+        with transaction(self.path) as conn:
+            stored = self._existing(conn, name)
+            lifted = self._unlock(conn, stored)
+            self._record(conn, actor, "account_unlock", stored, f"{lifted} address(es)")
+        return lifted
+
+    @staticmethod
+    def _unlock(conn: sqlite3.Connection, stored: str) -> int:
+        cur = conn.execute("DELETE FROM throttle WHERE scope = ? AND subject = ?", (SIGN_IN.scope, stored.lower()))
+        return cur.rowcount
 
     # -- signing in --------------------------------------------------------
     def authenticate(self, name: str, password: str, now: datetime | None = None, *,
-                     actor: str = "system") -> AuthResult:
-        """Check a sign-in. ``now`` (UTC) is injectable for tests; ``actor`` is recorded for lockouts."""
+                     client: str | None = None) -> AuthResult:
+        """Check a sign-in from the address ``client`` (None: unknown). ``now`` (UTC) is
+        injectable for tests. Failed attempts and locks are recorded in the audit log."""
         if not isinstance(password, str):
             raise TypeError("password must be a str")
+        if not isinstance(name, str):
+            raise TypeError("name must be a str")
         now = _utc(now)
-        key = name.lower() if valid_name(name) else None  # other names cannot exist; nothing to track
-        account, locks = None, None
-        if key is not None:
-            # Count the attempt as failed *before* verifying, so that parallel
-            # attempts cannot get past the limit; a success clears it again.
+        client = self._client_id(client)
+        account, count, subject = None, _Count(None), None
+        if valid_name(name):  # other names cannot exist; nothing to track
             with transaction(self.path) as conn:
-                row = conn.execute(
-                    "SELECT failures, last_failed, locked_until FROM login_failures WHERE key = ?", (key,)
-                ).fetchone()
-                failures = 0
-                if row is not None:
-                    locked_until = _parse(row["locked_until"])
-                    if locked_until is not None and now < locked_until:
-                        return AuthResult(False, None, locked_message(locked_until), locked_until)
-                    if locked_until is None and now - _parse(row["last_failed"]) < FAILURE_MEMORY:
-                        failures = row["failures"]  # (an expired lock starts a new count)
-                failures += 1
-                locks = now + LOCKOUT if failures >= MAX_FAILURES else None
-                conn.execute(
-                    "INSERT INTO login_failures (key, failures, last_failed, locked_until) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, "
-                    "last_failed = excluded.last_failed, locked_until = excluded.locked_until",
-                    (key, failures, _iso(now), _iso(locks) if locks else None),
-                )
-                conn.execute(
-                    "DELETE FROM login_failures WHERE last_failed < ? AND (locked_until IS NULL OR locked_until < ?)",
-                    (_iso(now - FAILURE_MEMORY), _iso(now)),
-                )
-                account = conn.execute("SELECT name, role, hash FROM accounts WHERE name = ?", (name,)).fetchone()
+                account = conn.execute("SELECT name, role, hash, disabled FROM accounts WHERE name = ?",
+                                       (name,)).fetchone()
+                subject = self._subject(account, name)
+                count = self._count(conn, SIGN_IN, subject, client, now)
+        label = account["name"] if account is not None else self._unknown_name(name)
+        if count.refused_until is not None:
+            message = locked_message(count.refused_until)
+            self._note(label, "login_failed", label, f"{message} ({self._client_label(client)})")
+            return AuthResult(False, None, message, count.refused_until)
 
         # The slow part, outside any transaction; unknown names cost the same.
         dummy = self._dummy_hash()  # made on the first sign-in of any name: no one-off delay for unknown ones
         hashed = account["hash"] if account is not None else dummy
-        verified = self._verify(hashed, password) and account is not None
+        verified = self._verify(hashed, password) and account is not None and not account["disabled"]
 
         if verified:
             fresh = self.hasher.hash(password) if self._needs_rehash(hashed) else None
             with transaction(self.path) as conn:
-                current = conn.execute("SELECT name, role, hash FROM accounts WHERE name = ?",
+                current = conn.execute("SELECT name, role, hash, disabled FROM accounts WHERE name = ?",
                                        (account["name"],)).fetchone()
-                # removed, or the password changed meanwhile: the checked one is no longer valid
-                if current is not None and current["hash"] == hashed:
-                    conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+                # removed, disabled, or the password changed meanwhile: the checked one is no longer valid
+                if current is not None and current["hash"] == hashed and not current["disabled"]:
+                    conn.execute("DELETE FROM throttle WHERE scope = ? AND subject = ? AND client = ?",
+                                 (SIGN_IN.scope, subject, client))
                     if fresh is not None:
                         conn.execute("UPDATE accounts SET hash = ? WHERE name = ?", (fresh, current["name"]))
                     return AuthResult(True, current["role"], MSG_OK, None, current["name"])
-        if locks is not None:
-            if self.audit is not None:
-                self.audit.record(actor, "account_lockout", name,
-                                  f"{MAX_FAILURES} failed sign-ins; locked until {locks.isoformat(timespec='seconds')}")
-            return AuthResult(False, None, locked_message(locks), locks)
+        message = locked_message(count.locks) if count.locks is not None else MSG_FAILED
+        self._note(label, "login_failed", label, f"{message} ({self._client_label(client)})")
+        if count.locks is not None:
+            self._note(label, "account_lockout", label,
+                       f"{count.failures} failed sign-ins in a row from {self._client_label(client)}; "
+                       f"locked there until {count.locks.isoformat(timespec='seconds')}")
+            return AuthResult(False, None, message, count.locks)
         return AuthResult(False, None, MSG_FAILED, None)
+
+    def check_code(self, code: str, lookup: Callable[[str], T | None], now: datetime | None = None, *,
+                   client: str | None = None) -> CodeResult[T]:
+        """Try a workshop join code from the address ``client``: ``lookup(code)`` answers whether it
+        is valid (anything but None). Wrong codes are throttled per address (``JOIN``); right ones
+        are not counted. While the address is locked even a right code is refused, and the answer
+        is only given after the count has been taken in one write transaction, so that parallel
+        attempts learn nothing past the limit. The typed code is never recorded, only its pseudonym."""
+        now = _utc(now)
+        client = self._client_id(client)
+        typed = code.strip().upper() if isinstance(code, str) else ""
+        label = "code:" + self.pseudonym("code", typed)
+        found, count = None, _Count(self._lock_of(None, JOIN, "", client, now))  # while locked: not even looked up
+        if count.refused_until is None:
+            found = lookup(code)
+            with transaction(self.path) as conn:
+                if found is None:
+                    count = self._count(conn, JOIN, "", client, now)
+                else:
+                    count = _Count(self._lock_of(conn, JOIN, "", client, now))
+        if count.refused_until is not None:
+            self._note("-", "join_failed", label,
+                       f"refused: locked until {count.refused_until.isoformat(timespec='seconds')} "
+                       f"({self._client_label(client)})")
+            return CodeResult(None, count.refused_until)
+        if found is not None:
+            return CodeResult(found, None)
+        self._note("-", "join_failed", label, self._client_label(client))
+        if count.locks is not None:
+            self._note("-", "join_lockout", self._client_label(client),
+                       f"{count.failures} wrong join codes in a row; locked until {count.locks.isoformat(timespec='seconds')}")
+        return CodeResult(None, count.locks)
+
+    def _lock_of(self, conn: sqlite3.Connection | None, throttle: Throttle, subject: str, client: str,
+                 now: datetime) -> datetime | None:
+        """The end of the lock holding now, else None (in ``conn``'s transaction, or a plain read)."""
+        sql = "SELECT locked_until FROM throttle WHERE scope = ? AND subject = ? AND client = ?"
+        params = (throttle.scope, subject, client)
+        rows = conn.execute(sql, params).fetchall() if conn is not None else self._read(sql, params)
+        locked = _parse(rows[0]["locked_until"]) if rows else None
+        return locked if locked is not None and now < locked else None
+
+    def throttle_state(self, scope: str, subject: str = "", client: str | None = None) -> dict | None:
+        """The stored count of one (scope, subject, client): failures, last_failed, locked_until."""
+        rows = self._read("SELECT failures, last_failed, locked_until FROM throttle "
+                          "WHERE scope = ? AND subject = ? AND client = ?", (scope, subject, self._client_id(client)))
+        if not rows:
+            return None
+        row = rows[0]
+        return {"failures": row["failures"], "last_failed": _parse(row["last_failed"]),
+                "locked_until": _parse(row["locked_until"])}
+
+    # -- throttling --------------------------------------------------------
+    @staticmethod
+    def _count(conn: sqlite3.Connection, throttle: Throttle, subject: str, client: str, now: datetime) -> _Count:
+        """Count a failed attempt inside the caller's write transaction; refused (not counted) while
+        locked. Sign-ins count before the password is checked, so that parallel attempts cannot get
+        past the limit; a success then clears the count."""
+        row = conn.execute(
+            "SELECT failures, last_failed, locked_until FROM throttle WHERE scope = ? AND subject = ? AND client = ?",
+            (throttle.scope, subject, client),
+        ).fetchone()
+        failures = 0
+        if row is not None:
+            locked_until = _parse(row["locked_until"])
+            if locked_until is not None and now < locked_until:
+                return _Count(locked_until, row["failures"])
+            quiet_since = max(_parse(row["last_failed"]), locked_until or datetime.min.replace(tzinfo=timezone.utc))
+            if now - quiet_since < throttle.memory:
+                failures = row["failures"]
+        failures += 1
+        delay = throttle.delay(failures)
+        locks = now + delay if delay is not None else None
+        conn.execute(
+            "INSERT INTO throttle (scope, subject, client, failures, last_failed, locked_until) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, subject, client) DO UPDATE SET "
+            "failures = excluded.failures, last_failed = excluded.last_failed, locked_until = excluded.locked_until",
+            (throttle.scope, subject, client, failures, _iso(now), _iso(locks) if locks else None),
+        )
+        # forget counts that have been quiet long enough (ISO times in UTC compare as text)
+        conn.execute(
+            "DELETE FROM throttle WHERE scope = ? AND max(last_failed, coalesce(locked_until, last_failed)) < ?",
+            (throttle.scope, _iso(now - throttle.memory)),
+        )
+        return _Count(None, failures, locks)
+
+    # -- pseudonyms for the audit log ----------------------------------------
+    def pseudonym(self, kind: str, value: str) -> str:
+        """A keyed hash (HMAC-SHA256, first ``PSEUDONYM_LENGTH`` hex digits) of ``value``: equal
+        values give equal pseudonyms, and without the key file nothing can be tried against them."""
+        if self._key is None:
+            self._key = _load_key(key_path(self.path))
+        digest = hmac.new(self._key, f"{kind}\x00{value}".encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return digest.hexdigest()[:PSEUDONYM_LENGTH]
+
+    def _unknown_name(self, typed: str) -> str:
+        """How a typed name that is no account appears in the audit log (``unknown:`` + pseudonym;
+        ':' cannot occur in account names)."""
+        return "unknown:" + self.pseudonym("name", typed.strip().lower())
+
+    def _subject(self, account: sqlite3.Row | None, typed: str) -> str:
+        """What sign-in failures are counted under: the account's name in lower case, or for
+        names that are no account a pseudonym ('~' cannot occur in names), so that nothing typed
+        into the name field is kept."""
+        return account["name"].lower() if account is not None else "~" + self.pseudonym("name", typed.lower())
+
+    def _client_id(self, address: str | None) -> str:
+        """What an address is counted and recorded under: the pseudonym of its ``client_key``
+        (addresses are personal data: neither the throttle table nor the log keeps them)."""
+        key = client_key(address)
+        return UNKNOWN_CLIENT if key == UNKNOWN_CLIENT else self.pseudonym("client", key)
+
+    @staticmethod
+    def _client_label(client: str) -> str:
+        return "client=" + client
+
+    def audit_name(self, typed: str) -> str:
+        """What the audit log may show for a typed name: the account's stored name, else a pseudonym."""
+        account = self.lookup(typed) if isinstance(typed, str) else None
+        return account["name"] if account else self._unknown_name(str(typed))
 
     # -- helpers -----------------------------------------------------------
     def _hash(self, password: str) -> str:
@@ -308,6 +591,11 @@ class AccountStore:
         if row is None:
             raise AccountError(f"unknown account '{name}'")
         return row["name"]
+
+    def _note(self, actor: str, action: str, target: str, detail: str = "") -> None:
+        """Record a sign-in event in its own transaction."""
+        if self.audit is not None:
+            self.audit.record(actor, action, target, detail)
 
     def _record(self, conn: sqlite3.Connection, actor: str, action: str, target: str, detail: str = "") -> None:
         """Record a change; in the change's own transaction when the audit log is in the same file."""

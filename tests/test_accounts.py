@@ -17,12 +17,13 @@ from argon2 import PasswordHasher
 
 from dashboard import users
 from loaders import accounts
-from loaders.accounts import LOCKOUT, MAX_FAILURES, MSG_FAILED, ROLES, AccountError, AccountStore, default_path
+from loaders.accounts import MAX_FAILURES, MSG_FAILED, ROLES, SIGN_IN, AccountError, AccountStore, default_path
 from loaders.audit import AuditLog
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Kassberg-Sonnenberg-2025"
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
+LOCKOUT = SIGN_IN.first_delay  # the first lock; each further failure doubles it
 
 
 def cheap() -> PasswordHasher:
@@ -120,7 +121,7 @@ def test_add_list_set_role_remove(store):
     store.add("ben.mueller@chemnitz.de", "workshop", PASSWORD)
     listed = store.list()
     assert [a["name"] for a in listed] == ["anna", "ben.mueller@chemnitz.de"]
-    assert set(listed[0]) == {"name", "role", "created", "locked_until"}
+    assert set(listed[0]) == {"name", "role", "created", "disabled", "locked_until"}
     assert listed[0]["role"] == "admin" and listed[0]["locked_until"] is None
     assert listed[0]["created"].tzinfo is not None
 
@@ -188,11 +189,11 @@ def test_lockout_after_five_failures(store, log):
     fifth = store.authenticate("anna", "falsch-falsch", now=T0 + timedelta(minutes=4))
     until = T0 + timedelta(minutes=4) + LOCKOUT
     assert not fifth.ok and fifth.locked_until == until
-    assert "10:19 Uhr" in fifth.message  # local time (CEST) of 08:19 UTC
+    assert "10:05 Uhr" in fifth.message  # local time (CEST) of 08:05 UTC
 
     # during the lock even the right password fails, and it says until when
     during = store.authenticate("anna", PASSWORD, now=until - timedelta(seconds=1))
-    assert not during.ok and during.locked_until == until and "10:19 Uhr" in during.message
+    assert not during.ok and during.locked_until == until and "10:05 Uhr" in during.message
     assert store.get("anna", now=until - timedelta(seconds=1))["locked_until"] == until
     assert store.get("anna", now=until)["locked_until"] is None
 
@@ -208,7 +209,7 @@ def test_locked_attempts_do_not_check_the_password(path):
     for _ in range(MAX_FAILURES):
         store.authenticate("anna", "falsch-falsch", now=T0)
     before = hasher.verified
-    assert not store.authenticate("anna", PASSWORD, now=T0 + timedelta(minutes=1)).ok
+    assert not store.authenticate("anna", PASSWORD, now=T0 + timedelta(seconds=59)).ok
     assert hasher.verified == before
 
 
@@ -218,11 +219,13 @@ def test_success_resets_the_counter(store):
         for _ in range(MAX_FAILURES - 1):
             assert store.authenticate("anna", "falsch-falsch", now=T0).locked_until is None
         assert store.authenticate("anna", PASSWORD, now=T0).ok
-    # after an expired lock a new count starts
+    # after a lock, each further failure locks again, twice as long; a success starts anew
     for _ in range(MAX_FAILURES):
         store.authenticate("anna", "falsch-falsch", now=T0)
     later = T0 + LOCKOUT
-    assert store.authenticate("anna", "falsch-falsch", now=later).locked_until is None
+    assert store.authenticate("anna", "falsch-falsch", now=later).locked_until == later + 2 * LOCKOUT
+    assert store.authenticate("anna", PASSWORD, now=later + 2 * LOCKOUT).ok
+    assert store.authenticate("anna", "falsch-falsch", now=later + 2 * LOCKOUT).locked_until is None
 
 
 def test_unknown_names_are_throttled_the_same_way(store):
