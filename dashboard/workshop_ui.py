@@ -145,7 +145,7 @@ def discrepancy_layer(perception: gpd.GeoDataFrame, lang: str) -> folium.Feature
             "name": perception["name"].map(esc),
             "kind": perception["kind"].map(lambda k: esc(t(f"disc_{k}", lang))),
             "unsafe": perception["unsafe_per_1000"].map(lambda v: fmt(v, lang, 2)) + perception["unsafe"].map(lambda n: f" (n = {int(n)})"),
-            "records": perception["incidents_per_1000"].map(lambda v: fmt(v, lang, 1)) + perception["incidents"].map(lambda n: f" (n = {int(n)})"),
+            "records": perception["incidents_per_1000"].map(lambda v: fmt(v, lang, 1)) + perception["incidents"].map(lambda n: f" (n = {fmt(n, lang)})"),
             "_fill": perception["kind"].map(DISC_COLOURS),
         },
         geometry=perception.geometry.simplify(0.0001).to_numpy(),
@@ -249,7 +249,7 @@ def handout_html(workshop: pd.Series, visible: gpd.GeoDataFrame, perception: gpd
     reason_rows = "".join(f"<tr><td>{html.escape(term(domain.REASONS, k, lang))}</td><td>{int(v)}</td></tr>" for k, v in reasons.items())
     top = perception.sort_values("discrepancy", ascending=False).head(10)
     top_rows = "".join(
-        f"<tr><td>{html.escape(str(r.name))}</td><td>{html.escape(t('disc_' + r.kind, lang))}</td><td>{int(r.unsafe)}</td><td>{int(r.incidents)}</td></tr>"
+        f"<tr><td>{html.escape(str(r.name))}</td><td>{html.escape(t('disc_' + r.kind, lang))}</td><td>{int(r.unsafe)}</td><td>{html.escape(fmt(r.incidents, lang))}</td></tr>"
         for r in top.itertuples()
     )
     counts = visible["feeling"].value_counts() if len(visible) else pd.Series(dtype=int)

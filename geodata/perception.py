@@ -62,8 +62,9 @@ def visible(observations: pd.DataFrame) -> pd.DataFrame:
 
 def zscores(values: pd.Series, mask: pd.Series) -> pd.Series:
     """z-scores of ``values`` over the rows in ``mask`` (population standard deviation);
-    0 for all of them when the spread is 0; NaN outside the mask."""
+    0 for all of them when the spread is 0; NaN outside the mask and for missing values."""
     out = pd.Series(np.nan, index=values.index, dtype=float)
+    mask = mask & values.notna()  # a withheld value gets no z-score
     sample = values[mask]
     if not len(sample):
         return out
@@ -83,7 +84,8 @@ def perception_by_district(
     """Felt and recorded safety per district (one row per district, in the districts' order and CRS).
 
     ``districts``: code, name, population, geometry. ``incident_counts``: incidents per
-    district code (missing codes count 0). An observation on a shared boundary counts for
+    district code (missing codes count 0; NaN: a count withheld by disclosure control, kept as
+    NaN with its rate and z-score). An observation on a shared boundary counts for
     one district only. Columns: code, name, population, unsafe, safe, observations,
     unsafe_per_1000, incidents, incidents_per_1000, perceived_z, recorded_z, discrepancy,
     kind (see the module docstring), geometry. Rates are NaN without a population; such
@@ -120,14 +122,14 @@ def perception_by_district(
             "unsafe": per_code(unsafe),
             "safe": per_code(safe),
             "observations": per_code(total),
-            "incidents": incidents.reindex(codes).fillna(0).round().astype("int64").to_numpy(),
+            "incidents": incidents.reindex(codes).where(codes.isin(incidents.index).to_numpy(), 0.0).round().to_numpy(dtype=float),
         }
     )
     population = out["population"].where(out["population"] > 0)
     out["unsafe_per_1000"] = out["unsafe"] / population * 1000
     out["incidents_per_1000"] = out["incidents"] / population * 1000
 
-    has_data = (out["observations"] > 0) | (out["incidents"] > 0)
+    has_data = (out["observations"] > 0) | (out["incidents"] > 0) | out["incidents"].isna()
     rated = has_data & population.notna()
     out["perceived_z"] = zscores(out["unsafe_per_1000"], rated)
     out["recorded_z"] = zscores(out["incidents_per_1000"], rated)

@@ -165,7 +165,7 @@ if len(selected) > 1:
 # felt insecurity against recorded incidents
 st.subheader(t("ws_discrepancy", lang))
 st.caption(t("ws_disc_help", lang))
-result = cache.analysed(ctx.location, ctx.version, view.selection)
+result = cache.released(ctx.location, ctx.version, view.selection, ctx.policy.min_count)  # incident counts as the role may get them
 visible = workshop_ui.observations(selected)
 perception = workshop_ui.perception(visible, ctx.prep.districts, result.districts)
 d1, d2 = st.columns([1, 1])
