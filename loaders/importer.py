@@ -18,7 +18,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,10 @@ from loaders import schema
 from loaders.store import GeoPackageStore, Provenance
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # larger files are refused (documented in the README)
+# zip archives: what they may unpack to (declared sizes and bytes actually unpacked) and how many members
+MAX_UNPACKED_BYTES = MAX_FILE_BYTES
+MAX_ZIP_MEMBERS = 1000
+UNPACK_CHUNK = 1024 * 1024
 
 KIND_VOCAB = {"green_spaces": domain.GREEN_KINDS, "facilities": domain.FACILITY_KINDS}
 VOCAB_COLUMNS = {
@@ -156,21 +162,63 @@ def _pick_layer(path: Path, target: str) -> str:
     raise _Fail(f"the GeoPackage has several layers ({', '.join(names)}) and none is called '{target}'")
 
 
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n} bytes"
+
+
+def _check_archive(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive by its directory, before anything is unpacked."""
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise _Fail(f"the zip archive holds {len(infos)} files; the limit is {MAX_ZIP_MEMBERS}")
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_UNPACKED_BYTES:
+        raise _Fail(f"the zip archive unpacks to {_mb(declared)}; the limit is {_mb(MAX_UNPACKED_BYTES)} (nothing was unpacked)")
+
+
+def _unpack(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], stem: str, folder: Path) -> Path:
+    """Unpack the Shapefile's members into ``folder``, counting the bytes actually unpacked."""
+    total = 0
+    shp = None
+    for info in members:
+        suffix = re.sub(r"[^a-z0-9.]", "", info.filename[len(stem):].lower())
+        target = folder / f"layer{suffix}"
+        if suffix == ".shp":
+            shp = target
+        with zf.open(info) as src, target.open("wb") as dst:
+            while chunk := src.read(UNPACK_CHUNK):
+                total += len(chunk)
+                if total > MAX_UNPACKED_BYTES:
+                    raise _Fail(f"the zip archive unpacks to more than {_mb(MAX_UNPACKED_BYTES)}, the limit (its directory claims less)")
+                dst.write(chunk)
+    return shp
+
+
 def _read_zip(path: Path) -> tuple[gpd.GeoDataFrame, str | None]:
+    """A zipped Shapefile: checked for size and member count, then unpacked into a
+    private temp folder (removed afterwards) and read from there."""
     try:
         with zipfile.ZipFile(path) as zf:
-            shapes = [n for n in zf.namelist() if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
-            members = {n.lower() for n in zf.namelist()}
-    except zipfile.BadZipFile as exc:
+            infos = zf.infolist()
+            _check_archive(infos)
+            files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX")]
+            shapes = [i.filename for i in files if i.filename.lower().endswith(".shp")]
+            if len(shapes) != 1:
+                raise _Fail(f"a zipped Shapefile must hold exactly one .shp file, found {len(shapes)}")
+            stem = shapes[0][:-4].lower()
+            names = {i.filename.lower() for i in files}
+            for ext in (".shx", ".dbf"):
+                if stem + ext not in names:
+                    raise _Fail(f"the zipped Shapefile lacks its {ext} file")
+            members = [i for i in files if i.filename.lower().startswith(stem + ".")]
+            with tempfile.TemporaryDirectory(prefix="atlas-unzip-") as tmp:
+                shp = _unpack(zf, members, stem, Path(tmp))
+                return _read_vector(str(shp), "Shapefile")
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise _Fail(f"broken zip archive ({exc})") from exc
-    if len(shapes) != 1:
-        raise _Fail(f"a zipped Shapefile must hold exactly one .shp file, found {len(shapes)}")
-    stem = shapes[0][:-4].lower()
-    for ext in (".shx", ".dbf"):
-        if stem + ext not in members:
-            raise _Fail(f"the zipped Shapefile lacks its {ext} file")
-    gdf, declared = _read_vector(f"/vsizip/{path}/{shapes[0]}", "Shapefile")
-    return gdf, declared
+    except NotImplementedError as exc:
+        raise _Fail(f"the zip archive uses a compression that cannot be read ({exc})") from exc
+    except RuntimeError as exc:  # encrypted members
+        raise _Fail(f"cannot unpack the zip archive ({exc})") from exc
 
 
 def _read_gpx(path: Path) -> pd.DataFrame:

@@ -175,3 +175,98 @@ def test_german_office_csv_round_trip(tmp_path, rows, encoding):
         assert abs(gx - round(x, 2)) < 0.01 and abs(gy - round(y, 2)) < 0.01
     assert set(frame["category"]) <= {"drugs", "verbal_violence"}
     assert [("" if v is None or v != v else v) for v in frame["description"]] == [t for t, *_ in rows]
+
+
+# -- zip archives: size and member limits before anything is unpacked -------------------
+
+def _shapefile_zip(tmp_path, name: str, extra=()) -> "Path":
+    """A zipped Shapefile of one point, plus ``extra`` (member name, bytes or size of zeros)."""
+    import zipfile
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    shp_dir = tmp_path / f"{name}-shp"
+    shp_dir.mkdir()
+    gpd.GeoDataFrame({"id": ["F1"], "name": ["Treff"], "kind": ["youth_club"]}, geometry=[Point(12.92, 50.83)], crs=4326).to_file(shp_dir / "angebote.shp")
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(shp_dir.iterdir()):
+            zf.write(f, f.name)
+        for member, content in extra:
+            with zf.open(member, "w") as fh:
+                if isinstance(content, bytes):
+                    fh.write(content)
+                else:
+                    block = bytes(1024 * 1024)
+                    for _ in range(content // len(block)):
+                        fh.write(block)
+    return path
+
+
+def _unzip_folders():
+    import tempfile
+    from pathlib import Path
+
+    return sorted(Path(tempfile.gettempdir()).glob("atlas-unzip-*"))
+
+
+def test_zip_bomb_is_refused_by_its_directory_before_unpacking(tmp_path, db, capsys, monkeypatch):
+    import loaders.importer as importer
+
+    before_store, before_tmp = digest(db), _unzip_folders()
+    bomb = _shapefile_zip(tmp_path, "bombe.zip", [("angebote.dbf.bak", 300 * 1024 * 1024)])
+    assert bomb.stat().st_size < 2 * 1024 * 1024  # a small archive ...
+    unpacked = []
+    monkeypatch.setattr(importer, "_unpack", lambda *a: unpacked.append(a))
+    assert main(["--db", str(db), "import", "facilities", str(bomb)]) == 2
+    err = capsys.readouterr().err
+    assert "bombe.zip: the zip archive unpacks to 300 MB; the limit is 200 MB (nothing was unpacked)" in err  # ... that unpacks to 300 MB
+    assert unpacked == []
+    assert digest(db) == before_store and _unzip_folders() == before_tmp
+
+
+def test_zip_with_too_many_members_is_refused(tmp_path):
+    path = _shapefile_zip(tmp_path, "viele.zip", [(f"x/{i}.txt", b"") for i in range(1000)])
+    with pytest.raises(ImportFailed, match=r"viele.zip: the zip archive holds 100\d files; the limit is 1000"):
+        check(path, "facilities")
+
+
+def test_zip_counts_the_bytes_it_really_unpacks(tmp_path, monkeypatch):
+    """Even when the directory passed the check, unpacking stops at the limit."""
+    import loaders.importer as importer
+
+    path = _shapefile_zip(tmp_path, "gross.zip", [("angebote.shp.xml", 8 * 1024 * 1024)])
+    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(importer, "_check_archive", lambda infos: None)  # as if the directory had lied
+    before = _unzip_folders()
+    with pytest.raises(ImportFailed, match=r"gross.zip: the zip archive unpacks to more than 4 MB, the limit"):
+        check(path, "facilities")
+    assert _unzip_folders() == before  # the unpacked part is gone
+
+
+def test_zip_whose_directory_understates_a_member_is_refused(tmp_path):
+    """A member that inflates to far more than its directory entry claims is never unpacked past the claim."""
+    import struct
+
+    path = _shapefile_zip(tmp_path, "luege.zip", [("angebote.shp.xml", 64 * 1024 * 1024)])
+    raw = bytearray(path.read_bytes())
+    name = b"angebote.shp.xml"
+    # rewrite its uncompressed size in the local header and in the central directory: 1000 bytes
+    for sig, name_len_at, name_at, size_at in ((b"PK\x03\x04", 26, 30, 22), (b"PK\x01\x02", 28, 46, 24)):
+        at = raw.find(sig)
+        while at >= 0:
+            n = struct.unpack_from("<H", raw, at + name_len_at)[0]
+            if raw[at + name_at: at + name_at + n] == name:
+                assert struct.unpack_from("<I", raw, at + size_at)[0] == 64 * 1024 * 1024
+                struct.pack_into("<I", raw, at + size_at, 1000)
+            at = raw.find(sig, at + 4)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ImportFailed, match=r"luege.zip: broken zip archive \(Bad CRC-32"):
+        check(path, "facilities")
+
+
+def test_zipped_shapefile_still_imports(tmp_path, db):
+    path = _shapefile_zip(tmp_path, "angebote.zip")
+    frame, summary = check(path, "facilities")
+    assert list(frame["id"]) == ["F1"] and summary.fmt == "zipped Shapefile"
