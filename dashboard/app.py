@@ -2,19 +2,18 @@
 
 Nothing but the sign-in form is served until a user has signed in; then only
 the pages the user's role may open are registered.
+
+`streamlit run` finds the ``st.App`` below and serves the dashboard through it,
+with ``dashboard.server_guard`` in front of Streamlit's own routes (uploads only
+for sessions allowed to import, no metrics). Each session then runs this file
+as its script (``__name__ == "__main__"``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import assets, auth, ui
-from dashboard.i18n import t
-
-assets.ensure_installed()
-st.set_page_config(page_title="Präventionsatlas Chemnitz", page_icon=str(assets.VENDOR_DIR / assets.FAVICON), layout="wide")
-lang = ui.language()
-user = auth.current_user()
+from dashboard import server_guard
 
 PAGES = [
     ("karte", "views/karte.py", "page_map", ":material/map:"),
@@ -24,25 +23,48 @@ PAGES = [
     ("protokoll", "views/protokoll.py", "page_audit", ":material/history:"),
     ("info", "views/info.py", "page_info", ":material/info:"),
 ]
-if user is None:
-    # every address shows the sign-in form, and keeps its path for after signing in
-    def _sign_in_for(key):
-        def page():
-            auth.login_page(lang)
+UPLOAD_PAGES = {"importieren"}  # the only pages with a file uploader
 
-        page.__name__ = f"sign_in_{key}"
-        return page
 
-    pages = [st.Page(_sign_in_for(key), title=t("login_submit", lang), url_path=key, default=(key == "karte")) for key, *_ in PAGES]
-    st.navigation(pages, position="hidden").run()
-    st.stop()
+def main() -> None:
+    from dashboard import assets, auth, ui
+    from dashboard.i18n import t
 
-allowed = user.policy.pages
-first = next((key for key, *_ in PAGES if key in allowed), None)
-pages = [
-    st.Page(path, title=t(title, lang), icon=icon, url_path=key, default=(key == first))
-    for key, path, title, icon in PAGES
-    if key in allowed
-]
-auth.sidebar_account(user, lang)
-st.navigation(pages).run()
+    assets.ensure_installed()
+    st.set_page_config(page_title="Präventionsatlas Chemnitz", page_icon=str(assets.VENDOR_DIR / assets.FAVICON), layout="wide")
+    lang = ui.language()
+    user = auth.current_user()
+
+    if user is None:
+        server_guard.set_uploads(False)
+
+        # every address shows the sign-in form, and keeps its path for after signing in
+        def _sign_in_for(key):
+            def page():
+                auth.login_page(lang)
+
+            page.__name__ = f"sign_in_{key}"
+            return page
+
+        pages = [st.Page(_sign_in_for(key), title=t("login_submit", lang), url_path=key, default=(key == "karte")) for key, *_ in PAGES]
+        st.navigation(pages, position="hidden").run()
+        st.stop()
+
+    allowed = user.policy.pages
+    first = next((key for key, *_ in PAGES if key in allowed), None)
+    pages = {
+        key: st.Page(path, title=t(title, lang), icon=icon, url_path=key, default=(key == first))
+        for key, path, title, icon in PAGES
+        if key in allowed
+    }
+    auth.sidebar_account(user, lang)
+    current = st.navigation(list(pages.values()))
+    # uploads reach the server only for a session that shows the import page to a role allowed to import
+    server_guard.set_uploads(any(pages.get(key) is current for key in UPLOAD_PAGES & allowed))
+    current.run()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    app = st.App(__file__, middleware=server_guard.middleware())

@@ -322,6 +322,10 @@ _T: dict[str, tuple[str, str]] = {
         "anonymous.",
     ),
     "ws_facilitators_only": ("Nur für den Präventionsrat.", "For the council only."),
+    "import_again": (
+        "Diese Datei wurde bereits übernommen. Um sie noch einmal zu importieren, wählen Sie sie erneut aus.",
+        "This file has been imported. To import it again, choose it once more.",
+    ),
     "login_failed": ("Name oder Passwort falsch.", "Wrong name or password."),
     "login_locked": (
         "Zu viele Fehlversuche. Anmeldung ab {time} Uhr wieder möglich.",

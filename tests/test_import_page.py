@@ -79,3 +79,109 @@ def test_fetch_button_reports_an_unreachable_source_and_changes_nothing(page, mo
     assert any("unverändert" in e.value for e in at.error)
     assert "not reachable" in codes(at)
     assert digest(db) == before
+
+
+# -- temp copies of uploads: one per upload, removed when no longer needed -------------
+
+@pytest.fixture
+def tmpdir_for_uploads(tmp_path, monkeypatch):
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def copies(folder) -> list:
+    """The upload copies in the temp folder, as (folder name, [files])."""
+    return [(p.name, sorted(f.name for f in p.iterdir())) for p in sorted(folder.glob("atlas-upload-*"))]
+
+
+def upload_file(at, name, content):
+    at.file_uploader(key="imp_file").set_value((name, content, "text/csv")).run()
+    assert not at.exception
+
+
+def test_one_temp_copy_per_upload_removed_on_commit(page, tmpdir_for_uploads):
+    at, db = page
+    at.selectbox(key="imp_layer").set_value("incidents").run()
+    upload_file(at, "meldungen.csv", GERMAN_CSV)
+    assert [files for _, files in copies(tmpdir_for_uploads)] == [["meldungen.csv"]]
+    at.text_input[0].set_value("CC-BY-4.0").run()  # reruns with the file selected
+    at.run()
+    assert [files for _, files in copies(tmpdir_for_uploads)] == [["meldungen.csv"]]
+    next(b for b in at.button if b.label == "Übernehmen").click().run()
+    assert any("Übernommen" in s.value for s in at.success)
+    assert copies(tmpdir_for_uploads) == []
+    at.run()  # still selected: shown as imported, neither copied nor stored again
+    assert copies(tmpdir_for_uploads) == []
+    assert any("bereits übernommen" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.label == "Übernehmen"]
+    assert len(GeoPackageStore(db).read("incidents")) == 2
+
+
+def test_refused_upload_leaves_no_copy(page, tmpdir_for_uploads):
+    at, db = page
+    before = digest(db)
+    at.selectbox(key="imp_layer").set_value("incidents").run()
+    upload_file(at, "kaputt.csv", GERMAN_CSV.replace(b"Verbale Gewalt", b"Ruhestoerung"))
+    assert any("kann nicht übernommen werden" in e.value for e in at.error)
+    assert copies(tmpdir_for_uploads) == []
+    at.run()
+    assert copies(tmpdir_for_uploads) == [] and digest(db) == before
+
+
+def test_replaced_and_cleared_uploads_leave_no_copy(page, tmpdir_for_uploads):
+    at, _ = page
+    at.selectbox(key="imp_layer").set_value("incidents").run()
+    upload_file(at, "erste.csv", GERMAN_CSV)
+    first = copies(tmpdir_for_uploads)
+    upload_file(at, "zweite.csv", GERMAN_CSV)
+    second = copies(tmpdir_for_uploads)
+    assert [files for _, files in second] == [["zweite.csv"]] and second[0][0] != first[0][0]
+    at.file_uploader(key="imp_file").clear().run()
+    assert copies(tmpdir_for_uploads) == []
+
+
+def test_stale_copies_and_copies_of_ended_sessions_are_swept(page, tmpdir_for_uploads, monkeypatch):
+    import os
+    import time
+
+    from dashboard import uploads
+
+    at, _ = page
+    old = tmpdir_for_uploads / "atlas-upload-vorgestern"
+    fresh = tmpdir_for_uploads / "atlas-upload-eben"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "x.csv").write_text("id\n1\n")
+    hours_ago = time.time() - 3 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    at.selectbox(key="imp_layer").set_value("incidents").run()
+    upload_file(at, "meldungen.csv", GERMAN_CSV)  # the next use sweeps
+    names = [name for name, _ in copies(tmpdir_for_uploads)]
+    assert "atlas-upload-vorgestern" not in names and "atlas-upload-eben" in names and len(names) == 2
+    # the session that staged a copy ends: its copy goes on the next sweep
+    ours = next(name for name in names if name != "atlas-upload-eben")
+    monkeypatch.setattr(uploads, "_session_live", lambda session_id: False)
+    uploads.sweep()
+    assert [name for name, _ in copies(tmpdir_for_uploads)] == ["atlas-upload-eben"] and ours
+
+
+def test_only_an_admin_on_the_import_page_may_upload(db, monkeypatch):
+    from dashboard import server_guard
+
+    session = "test session id"  # the session id of every AppTest run
+    at = open_app(db, monkeypatch, role="admin")
+    at.run()
+    assert not server_guard.may_upload(session)  # the map
+    at.switch_page("views/importieren.py").run()
+    assert server_guard.may_upload(session)
+    at.switch_page("views/info.py").run()
+    assert not server_guard.may_upload(session)
+    for role in ("council", "workshop", "public", None):
+        at = open_app(db, monkeypatch, role=role)
+        server_guard.set_uploads(True, session)
+        at.run()
+        assert not server_guard.may_upload(session), role

@@ -31,7 +31,14 @@ if layer == "patrols":
         "mode": c2.selectbox(t("modes", lang), list(domain.MODES), format_func=lambda k: term(domain.MODES, k, lang)),
     }
 
-if upload is not None:
+uploads.keep_only(upload, st.session_state)  # a replaced or cleared upload's temp copy goes
+done = st.session_state.get("_imp_done")
+if upload is not None and done and done[0] == uploads.upload_key(upload):
+    # imported already: not checked or stored again unless the file is chosen again
+    st.success(t("imported", lang))
+    st.code(done[1], language=None)
+    st.caption(t("import_again", lang))
+elif upload is not None:
     checked = uploads.check_upload(upload, layer, defaults)
     if checked.error:
         st.error(t("check_failed", lang))
@@ -48,6 +55,7 @@ if upload is not None:
                 st.code(result.error, language=None)
             else:
                 auth.audit("import", layer, f"{mode}: {int(result.preview['rows'].iloc[0])} rows from file {upload.name[:120]}")
+                st.session_state["_imp_done"] = (uploads.upload_key(upload), result.summary)
                 st.success(t("imported", lang))
                 st.code(result.summary, language=None)
 

@@ -1,0 +1,253 @@
+"""Streamlit's own routes on the real app server: uploads only for admins on the import
+page and within a memory budget, no metrics, and the limits hold with 20 sessions.
+
+Sessions are opened either by a minimal websocket client (as an attacker would: no
+browser, no sign-in) or by headless chromium; their session ids come from the
+``new_session`` message the server sends to each of them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+from tests.apprunner import chromium, create_accounts, login, open_page, running_app, wait_until
+from tests.conftest import demo_store
+
+pytestmark = pytest.mark.e2e
+
+MB = 1024 * 1024
+SESSION_MB = 4  # the app's per-session upload budget in these tests
+CSV = b"id,name,kind,lat,lon\nF9,Jugendtreff Test,youth_club,50.8300,12.9200\n"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    db = demo_store(tmp_path_factory, seed=5, n_incidents=800)
+    names = create_accounts(db)
+    tmp = db.parent / "tmp"
+    tmp.mkdir()
+    env = {"ATLAS_UPLOAD_SESSION_MB": str(SESSION_MB), "ATLAS_UPLOAD_TOTAL_MB": str(6 * SESSION_MB), "TMPDIR": str(tmp)}
+    with running_app(db, extra_env=env) as url:
+        yield url, names, tmp
+
+
+# -- talking to the server without a browser ---------------------------------------------
+
+def xsrf_pair(url: str) -> str:
+    """A valid XSRF cookie value (the server hands one to anybody)."""
+    return httpx.get(f"{url}/_stcore/health", timeout=30).cookies["_streamlit_xsrf"]
+
+
+def read_session_id(recv) -> str:
+    """The session id from the ``new_session`` message; returns once the script run has finished."""
+    session_id = None
+    while True:
+        msg = ForwardMsg()
+        msg.ParseFromString(recv())
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            session_id = msg.new_session.initialize.session_id
+        elif kind == "script_finished" and session_id:
+            return session_id
+
+
+class WsSession:
+    """A session as a script would open one: a websocket and one full script run (the sign-in page)."""
+
+    def __init__(self, url: str):
+        self.url, self.xsrf = url, xsrf_pair(url)
+        ws_url = "ws://" + urlsplit(url).netloc + "/_stcore/stream"
+        self._connection = connect(ws_url, subprotocols=["streamlit", self.xsrf], max_size=None, open_timeout=60,
+                          additional_headers={"Origin": url, "Cookie": f"_streamlit_xsrf={self.xsrf}"})
+        self.ws = self._connection.__enter__()
+        rerun = BackMsg()
+        rerun.rerun_script.query_string = ""
+        rerun.rerun_script.page_script_hash = ""
+        self.ws.send(rerun.SerializeToString())
+        self.session_id = read_session_id(lambda: self.ws.recv(timeout=120))
+
+    def close(self):
+        self._connection.__exit__(None, None, None)
+
+
+def put(url: str, session_id: str, content: bytes | None = None, size: int = 0, chunked: bool = False, xsrf: str | None = None) -> int:
+    """PUT a file to the upload route as the browser does; the HTTP status."""
+    xsrf = xsrf or xsrf_pair(url)
+    headers = {"X-Xsrftoken": xsrf, "Cookie": f"_streamlit_xsrf={xsrf}"}
+    target = f"{url}/_stcore/upload_file/{session_id}/{uuid.uuid4()}"
+    data = content if content is not None else bytes(size)
+    if chunked:
+        boundary = "atlasboundary"
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n'
+                f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        return httpx.put(target, content=iter([body]), headers=headers, timeout=120).status_code
+    return httpx.put(target, files={"file": ("x.csv", data, "text/csv")}, headers=headers, timeout=120).status_code
+
+
+def server_pid(url: str) -> int:
+    port = str(urlsplit(url).port)
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if b"streamlit" in b" ".join(args) and port.encode() in args:
+            return int(proc.name)
+    raise AssertionError(f"no app server on port {port}")
+
+
+def rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+# -- the browser's session id ----------------------------------------------------------
+
+class SessionIds:
+    """Session ids the server announces to a browser page."""
+
+    def __init__(self, page):
+        self.ids: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload):
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            try:
+                msg.ParseFromString(payload)
+            except Exception:
+                return
+            if msg.WhichOneof("type") == "new_session":
+                self.ids.append(msg.new_session.initialize.session_id)
+
+    def current(self) -> str:
+        return wait_until(lambda: self.ids[-1] if self.ids else None, what="the session id")
+
+
+def signed_in(browser, url: str, name: str, path: str = "/"):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    ids = SessionIds(page)
+    login(page, url, name, path=path)
+    return page, ids.current()
+
+
+# -- the tests ---------------------------------------------------------------------------
+
+def test_metrics_are_not_served(app):
+    url, names, _ = app
+    with chromium() as browser:  # the app's cached functions have run
+        signed_in(browser, url, names["admin"])
+    for path in ("/_stcore/metrics", "/_stcore/metrics?families=cache_memory_bytes", "/_stcore/metrics/", "//_stcore//metrics"):
+        for accept in ("text/plain", "application/x-protobuf"):
+            r = httpx.get(url + path, headers={"Accept": accept}, timeout=30, follow_redirects=True)
+            assert r.status_code == 404, (path, r.status_code)
+            assert b"cache_memory_bytes" not in r.content and b"meeting_report" not in r.content
+    assert httpx.get(f"{url}/_stcore/health", timeout=30).status_code == 200
+
+
+def test_uploads_are_refused_for_signed_out_and_made_up_sessions(app):
+    url, _, _ = app
+    session = WsSession(url)
+    try:
+        assert put(url, session.session_id, CSV) == 403
+        assert put(url, session.session_id, size=2 * MB) == 403
+        assert put(url, session.session_id, CSV, chunked=True) == 403
+    finally:
+        session.close()
+    assert put(url, str(uuid.uuid4()), CSV) == 403
+    assert put(url, session.session_id, CSV) == 403  # an ended session
+
+
+def test_uploads_follow_role_page_and_budget(app):
+    url, names, tmp = app
+    with chromium() as browser:
+        council, council_id = signed_in(browser, url, names["council"])
+        open_page(council, "Lücken")
+        assert put(url, council_id, CSV) == 403
+
+        admin, admin_id = signed_in(browser, url, names["admin"])
+        assert put(url, admin_id, CSV) == 403  # signed in as admin, but on the map
+        open_page(admin, "Daten importieren")
+        # the browser's own upload works ...
+        choose(admin, "angebote.csv")
+        assert staged(tmp) == ["angebote.csv"]
+        # ... and so do uploads to this session, within its budget
+        assert put(url, admin_id, size=MB) == 204
+        assert put(url, admin_id, size=(SESSION_MB - 1) * MB) == 413  # would exceed the session's budget
+        assert put(url, admin_id, CSV, chunked=True) == 411  # the size must be declared
+        open_page(admin, "Daten & Quellen")
+        assert put(url, admin_id, CSV) == 403  # left the import page
+        open_page(admin, "Daten importieren")
+        assert put(url, admin_id, size=(SESSION_MB - 1) * MB) == 204  # leaving dropped the files held
+        admin.locator('[data-testid="stSidebar"]').get_by_role("button", name="Abmelden").click()
+        admin.get_by_role("button", name="Anmelden").wait_for(timeout=60_000)
+        assert put(url, admin_id, CSV) == 403  # signed out
+        assert staged(tmp) == []  # the cleared upload's copy went when the page showed again
+
+        # a session ends with a file selected: its copy goes on the next use by anybody
+        leaving, leaving_id = signed_in(browser, url, names["admin"], path="/importieren")
+        choose(leaving, "dritte.csv")
+        assert staged(tmp) == ["dritte.csv"]
+        leaving.close()
+        wait_until(lambda: put(url, leaving_id, CSV) == 403, what="the closed session to end")
+        other, _ = signed_in(browser, url, names["admin"], path="/importieren")
+        choose(other, "vierte.csv")
+        assert staged(tmp) == ["vierte.csv"]
+
+
+def staged(tmp: Path) -> list[str]:
+    return sorted(f.name for folder in tmp.glob("atlas-upload-*") for f in folder.iterdir())
+
+
+def choose(page, name: str) -> None:
+    """Choose a file on the import page and wait for the check's summary."""
+    page.get_by_role("heading", name="Daten importieren").first.wait_for(timeout=60_000)
+    layer = page.get_by_role("combobox", name="Ebene")
+    if layer.input_value() != "facilities":
+        layer.click()
+        page.get_by_role("option", name="facilities", exact=True).click()
+        wait_until(lambda: layer.input_value() == "facilities", what="the layer 'facilities'")
+    page.locator('input[type="file"]').set_input_files({"name": name, "mimeType": "text/csv", "buffer": CSV})
+    try:
+        page.get_by_text(f"{name}: 1 rows into", exact=False).first.wait_for(timeout=60_000)
+    except Exception:
+        print("DEBUG", page.locator('[data-testid="stMain"]').inner_text()[:1500])
+        raise
+
+
+def test_twenty_sessions_cannot_fill_the_servers_memory(app):
+    """20 signed-out sessions each upload 16 MB at once: all refused, memory stays flat."""
+    url, names, _ = app
+    size, count = 16 * MB, 20
+    pid = server_pid(url)
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        sessions = list(pool.map(lambda _: WsSession(url), range(count)))
+        try:
+            assert len({s.session_id for s in sessions}) == count
+            before = rss(pid)
+            statuses = list(pool.map(lambda s: put(url, s.session_id, size=size, xsrf=s.xsrf), sessions))
+            after = rss(pid)
+            assert statuses == [403] * count
+            assert after - before < count * size / 4, f"server memory grew by {(after - before) / MB:.0f} MB"
+            # a second wave on the same sessions, and one from a made-up id each
+            statuses = list(pool.map(lambda s: put(url, s.session_id, size=size, xsrf=s.xsrf), sessions))
+            statuses += list(pool.map(lambda s: put(url, str(uuid.uuid4()), size=size, xsrf=s.xsrf), sessions))
+            assert statuses == [403] * (2 * count)
+            assert rss(pid) - before < count * size / 4
+        finally:
+            for s in sessions:
+                s.close()
+    assert httpx.get(f"{url}/_stcore/health", timeout=30).status_code == 200
