@@ -93,10 +93,23 @@ def has_coordinate(text: str, value: str) -> bool:
     return re.search(r"(?<![\d.])" + re.escape(value) + r"(?!\d)", text) is not None
 
 
+def plant(ws, *rows) -> None:
+    """Store saved views as rows (name, params, owner, owner's role, shared with), as ``save_view`` does."""
+    frame = pd.DataFrame(
+        [{"name": n, "params": p, "created_by": o, "created_at": pd.Timestamp.now(tz="UTC"), "owner_role": r, "shared_with": w}
+         for n, p, o, r, w in rows]
+    )
+    ws.store.write({"saved_views": pd.concat([ws.views(), frame], ignore_index=True) if len(ws.views()) else frame},
+                   Provenance("test", "intern"), mode="replace")
+
+
 def plant_council_views(ws, meeting_at):
     lat, lon = meeting_at
-    ws.save_view(SECRET_VIEW, f"z=16&c={lat},{lon}&layers=districts,meeting", COUNCIL_A.name, "council", shared_with="council")
-    ws.save_view(PRIVATE_VIEW, "h=20-4", COUNCIL_A.name, "council")
+    plant(
+        ws,
+        (SECRET_VIEW, f"z=16&c={lat},{lon}&layers=districts,meeting", COUNCIL_A.name, "council", "council"),
+        (PRIVATE_VIEW, "h=20-4", COUNCIL_A.name, "council", None),
+    )
 
 
 # -- saved views -------------------------------------------------------------------------
@@ -169,12 +182,12 @@ def test_council_shares_and_a_colleague_opens(demo_db, monkeypatch, ws):
 
 def test_opening_applies_the_openers_policy(demo_db, monkeypatch, ws, meeting_at):
     lat, lon = meeting_at
-    # saved while its owner was on the council; the account is now a workshop account
-    ws.save_view("VIEW-DAMALS", f"z=16&c={lat},{lon}&layers=districts,meeting,incidents&h=20-4", "wechsel", "council")
-    # and a view stored before owners' roles were kept
-    old = ws.views().assign(name="VIEW-ALT-OHNE-ROLLE", owner_role=None)
-    frame = pd.concat([ws.views(), old], ignore_index=True)
-    ws.store.write({"saved_views": frame}, Provenance("test", "intern"), mode="replace")
+    params = f"z=16&c={lat},{lon}&layers=districts,meeting,incidents&h=20-4"
+    plant(
+        ws,
+        ("VIEW-DAMALS", params, "wechsel", "council", None),  # saved on the council; the account is now a workshop account
+        ("VIEW-ALT-OHNE-ROLLE", params, "wechsel", None, None),  # stored before owners' roles were kept
+    )
     at = run_as(demo_db, monkeypatch, User("wechsel", "workshop", "password"))
     content = delivered(at)
     assert "VIEW-DAMALS" in content and "VIEW-ALT-OHNE-ROLLE" in content
@@ -189,8 +202,11 @@ def test_opening_applies_the_openers_policy(demo_db, monkeypatch, ws, meeting_at
 
 
 def test_view_names_are_plain_text(demo_db, monkeypatch, ws):
-    ws.save_view(LEAK_NAME, "h=20-4", COUNCIL_A.name, "council", shared_with="council")
-    ws.save_view("**fett** <img src=x onerror=alert(1)>", "h=1-2", COUNCIL_A.name, "council", shared_with="council")
+    plant(
+        ws,
+        (LEAK_NAME, "h=20-4", COUNCIL_A.name, "council", "council"),
+        ("**fett** <img src=x onerror=alert(1)>", "h=1-2", COUNCIL_A.name, "council", "council"),
+    )
     for user in (COUNCIL_A, COUNCIL_B):
         at = run_as(demo_db, monkeypatch, user)
         texts = [x.value for x in at.sidebar.text]
@@ -280,3 +296,118 @@ def test_sources_page_names_restricted_layers_only_to_who_sees_them(demo_db, mon
     assert ("meeting_points" in layers) == sees
     assert "districts" in layers
     assert ("incidents" in layers) == (user.role != "public")
+
+
+# -- in the real browser ---------------------------------------------------------------------
+# What a lower role's browser receives (the page, every iframe and every websocket frame) is
+# searched for the council's secret view name and centre, the leaking name's address, the join
+# code, workshop comments and the meeting points' import file name.
+
+@pytest.fixture(scope="module")
+def browser_app(tmp_path_factory):
+    from loaders import demo
+    from loaders.accounts import AccountStore, default_path as accounts_path
+    from loaders.workshops import default_path as workshops_path
+    from tests.apprunner import PASSWORD, create_accounts, running_app
+
+    db = tmp_path_factory.mktemp("views") / "atlas.gpkg"
+    frames = demo.generate(seed=12, n_incidents=1500)
+    meeting = frames.pop("meeting_points")
+    store = GeoPackageStore(db)
+    store.write(frames, Provenance("test data", "CC0", demo=True))
+    store.write({"meeting_points": meeting}, Provenance(f"Import {SECRET_FILE}", "intern", demo=True))
+    point = store.read("meeting_points").geometry.iloc[0]
+    lat, lon = f"{point.y:.5f}", f"{point.x:.5f}"
+    names = create_accounts(db)
+    AccountStore(accounts_path(str(db))).add("rat-zwei", "council", PASSWORD, actor="test")
+    names["council2"] = "rat-zwei"
+    ws = WorkshopStore(workshops_path(str(db)))
+    plant(
+        ws,
+        (SECRET_VIEW, f"z=16&c={lat},{lon}&layers=districts,meeting", names["council"], "council", "council"),
+        (LEAK_NAME, "h=20-4", names["council"], "council", "council"),
+    )
+    workshop = ws.create_workshop("Probe-Workshop", "2025-06-02", [], names["council"])
+    ws.add_observation(workshop["id"], "p-1", 12.9441, 50.8379, "unsafe", ["poor_lighting"], "night", "KOMMENTAR-IM-WORKSHOP")
+    with running_app(db) as url:
+        yield url, names, (lat, lon), workshop
+
+
+class Received:
+    """Everything the browser receives, and every request it makes."""
+
+    def __init__(self, page):
+        self.frames: list[bytes] = []
+        self.requests: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def _frame(self, payload):
+        self.frames.append(payload if isinstance(payload, bytes) else payload.encode())
+
+    def content(self, page) -> bytes:
+        parts = [page.content().encode()] + [f.content().encode() for f in page.frames if f != page.main_frame]
+        return b"\n".join(parts + self.frames)
+
+
+def _coordinate_hits(content: bytes, value: str) -> list[bytes]:
+    return [content[max(0, m.start() - 80):m.start() + 40]
+            for m in re.finditer(rb"(?<![\d.])" + re.escape(value.encode()) + rb"(?!\d)", content)]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("role", ["workshop", "public"])
+def test_lower_roles_receive_no_saved_view_code_or_provenance_in_the_browser(browser_app, role):
+    from tests.apprunner import chromium, districts_drawn, login, map_frame, open_page
+
+    url, names, (lat, lon), workshop = browser_app
+    secrets = (SECRET_VIEW, "leak-viewname", SECRET_FILE, workshop["code"], "KOMMENTAR-IM-WORKSHOP", "Probe-Workshop")
+
+    def check(content: bytes, where: str) -> None:
+        for secret in secrets:
+            assert secret.encode() not in content, (role, where, secret)
+        for value in (lat, lon):
+            assert _coordinate_hits(content, value) == [], (role, where, value)
+        assert not [r for r in got.requests if "127.0.0.1:9/" in r]
+
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        got = Received(page)
+        login(page, url, names[role])
+        districts_drawn(map_frame(page))  # the map comes after the sidebar's saved views in the page
+        check(got.content(page), "map")
+        # a workshop account may save views of its own; the public view may not
+        assert (page.get_by_text("Gespeicherte Ansichten").count() > 0) == (role == "workshop")
+        if role == "workshop":
+            open_page(page, "Workshop")
+            page.get_by_text("Zum Mitmachen öffnen Sie").first.wait_for(timeout=60_000)
+            check(got.content(page), "workshop page")
+        open_page(page, "Daten & Quellen")
+        page.get_by_text("Kriminalitätsatlas 2025").first.wait_for(timeout=60_000)  # below the sources table
+        check(got.content(page), "sources page")
+
+
+@pytest.mark.e2e
+def test_a_colleague_receives_the_shared_view_with_its_name_as_text(browser_app):
+    from tests.apprunner import chromium, districts_drawn, login, map_frame, wait_until
+
+    url, names, (lat, lon), _ = browser_app
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        got = Received(page)
+        login(page, url, names["council2"])
+        districts_drawn(map_frame(page))
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("Gespeicherte Ansichten").first.click()
+        sidebar.get_by_text(LEAK_NAME, exact=True).wait_for(timeout=60_000)  # shown as typed, not as an image
+        sidebar.get_by_text(SECRET_VIEW, exact=True).wait_for(timeout=60_000)
+        opener = sidebar.get_by_role("button", name="↗").first
+        opener.scroll_into_view_if_needed()
+        opener.hover()
+        page.get_by_text("Ansicht öffnen").first.wait_for(timeout=30_000)  # the button's tooltip is shown
+        assert page.locator('img[src*="leak-viewname"]').count() == 0
+        assert not [r for r in got.requests if "127.0.0.1:9/" in r]
+        # the council may receive the shared view's centre; opening it takes the map there
+        assert f"c={lat}" in sidebar.inner_text()
+        sidebar.get_by_role("button", name="↗").nth(1).click()
+        wait_until(lambda: f"c={lat}%2C{lon}" in page.evaluate("location.search"), what="the view's address")
