@@ -155,6 +155,15 @@ def test_saving_touches_only_the_owners_view(demo_db, monkeypatch, ws, meeting_a
     assert "meeting" not in mine["params"]  # saved with what its owner may see
 
 
+def test_an_owner_deletes_only_their_own_view(demo_db, monkeypatch, ws):
+    plant(ws, ("Gemeinsam", "h=1-2", COUNCIL_A.name, "council", "council"), ("Gemeinsam", "h=3-4", COUNCIL_B.name, "council", None))
+    at = run_as(demo_db, monkeypatch, COUNCIL_B)
+    assert not any((b.key or "").startswith("delete_view_") and b.key != "delete_view_Gemeinsam" for b in at.sidebar.button)
+    at.sidebar.button(key="delete_view_Gemeinsam").click().run()
+    assert not at.exception
+    assert ws.views()[["name", "created_by"]].values.tolist() == [["Gemeinsam", COUNCIL_A.name]]
+
+
 def test_participants_cannot_save_views(demo_db, monkeypatch, ws):
     workshop = ws.create_workshop("Sonnenberg", "2025-06-02", [], COUNCIL_A.name)
     participant = User("teilnahme-abc123", "workshop", "code", workshop["id"], "token-1")
