@@ -29,13 +29,14 @@ import re
 import threading
 from collections import defaultdict
 
+UPLOAD_PREFIX = "/_stcore/upload_file"
 UPLOAD_RE = re.compile(r"/_stcore/upload_file/([^/]+)/([^/]+)/?$")
+OPEN_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}  # carry no file
 METRICS_RE = re.compile(r"/_stcore/metrics(?:/.*)?$")
 
 _lock = threading.Lock()
 _allowed: set[str] = set()
 _inflight: dict[str, int] = defaultdict(int)
-_state = {"installed": False}
 
 
 # -- limits ------------------------------------------------------------------------
@@ -218,7 +219,6 @@ class Guard:
 
     def __init__(self, app):
         self.app = app
-        _state["installed"] = True
 
     async def __call__(self, scope, receive, send):
         if scope.get("type") != "http":
@@ -226,11 +226,13 @@ class Guard:
         path = _path(scope)
         if METRICS_RE.search(path):
             return await _respond(send, 404, "Not Found")
-        upload = UPLOAD_RE.search(path)
-        if upload is None or scope.get("method") != "PUT":
+        if UPLOAD_PREFIX not in path or scope.get("method") in OPEN_METHODS:
             return await self.app(scope, receive, send)
-        session_id = upload.group(1)
+        upload = UPLOAD_RE.search(path)
         length = _content_length(scope)
+        if upload is None:  # not an upload address Streamlit knows: nothing to let through
+            return await _refuse(receive, send, 403, "Uploads are not allowed here", length)
+        session_id = upload.group(1)
         status, reason = admit(session_id, length)
         if status:
             return await _refuse(receive, send, status, reason, length)
@@ -238,11 +240,6 @@ class Guard:
             return await self.app(scope, receive, send)
         finally:
             release(session_id, length)
-
-
-def installed() -> bool:
-    """Whether the guard runs in this process (the app was served through ``st.App``)."""
-    return _state["installed"]
 
 
 def middleware() -> list:

@@ -20,14 +20,17 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
+from dashboard import server_guard
 from tests.apprunner import chromium, create_accounts, login, open_page, running_app, wait_until
 from tests.conftest import demo_store
-
-pytestmark = pytest.mark.e2e
 
 MB = 1024 * 1024
 SESSION_MB = 4  # the app's per-session upload budget in these tests
 CSV = b"id,name,kind,lat,lon\nF9,Jugendtreff Test,youth_club,50.8300,12.9200\n"
+# a file the import page's first layer (districts) accepts
+DISTRICT = (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"code": "99", '
+            b'"name": "Teststadtteil", "population": 1000}, "geometry": {"type": "Polygon", "coordinates": '
+            b'[[[12.90, 50.82], [12.91, 50.82], [12.91, 50.83], [12.90, 50.83], [12.90, 50.82]]]}}]}')
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +149,7 @@ def signed_in(browser, url: str, name: str, path: str = "/"):
 
 # -- the tests ---------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_metrics_are_not_served(app):
     url, names, _ = app
     with chromium() as browser:  # the app's cached functions have run
@@ -158,6 +162,7 @@ def test_metrics_are_not_served(app):
     assert httpx.get(f"{url}/_stcore/health", timeout=30).status_code == 200
 
 
+@pytest.mark.e2e
 def test_uploads_are_refused_for_signed_out_and_made_up_sessions(app):
     url, _, _ = app
     session = WsSession(url)
@@ -171,6 +176,7 @@ def test_uploads_are_refused_for_signed_out_and_made_up_sessions(app):
     assert put(url, session.session_id, CSV) == 403  # an ended session
 
 
+@pytest.mark.e2e
 def test_uploads_follow_role_page_and_budget(app):
     url, names, tmp = app
     with chromium() as browser:
@@ -182,8 +188,8 @@ def test_uploads_follow_role_page_and_budget(app):
         assert put(url, admin_id, CSV) == 403  # signed in as admin, but on the map
         open_page(admin, "Daten importieren")
         # the browser's own upload works ...
-        choose(admin, "angebote.csv")
-        assert staged(tmp) == ["angebote.csv"]
+        choose(admin, "stadtteil.geojson")
+        assert staged(tmp) == ["stadtteil.geojson"]
         # ... and so do uploads to this session, within its budget
         assert put(url, admin_id, size=MB) == 204
         assert put(url, admin_id, size=(SESSION_MB - 1) * MB) == 413  # would exceed the session's budget
@@ -199,13 +205,13 @@ def test_uploads_follow_role_page_and_budget(app):
 
         # a session ends with a file selected: its copy goes on the next use by anybody
         leaving, leaving_id = signed_in(browser, url, names["admin"], path="/importieren")
-        choose(leaving, "dritte.csv")
-        assert staged(tmp) == ["dritte.csv"]
+        choose(leaving, "dritte.geojson")
+        assert staged(tmp) == ["dritte.geojson"]
         leaving.close()
         wait_until(lambda: put(url, leaving_id, CSV) == 403, what="the closed session to end")
         other, _ = signed_in(browser, url, names["admin"], path="/importieren")
-        choose(other, "vierte.csv")
-        assert staged(tmp) == ["vierte.csv"]
+        choose(other, "vierte.geojson")
+        assert staged(tmp) == ["vierte.geojson"]
 
 
 def staged(tmp: Path) -> list[str]:
@@ -213,21 +219,13 @@ def staged(tmp: Path) -> list[str]:
 
 
 def choose(page, name: str) -> None:
-    """Choose a file on the import page and wait for the check's summary."""
+    """Choose a file on the import page (first layer: districts) and wait for the check's summary."""
     page.get_by_role("heading", name="Daten importieren").first.wait_for(timeout=60_000)
-    layer = page.get_by_role("combobox", name="Ebene")
-    if layer.input_value() != "facilities":
-        layer.click()
-        page.get_by_role("option", name="facilities", exact=True).click()
-        wait_until(lambda: layer.input_value() == "facilities", what="the layer 'facilities'")
-    page.locator('input[type="file"]').set_input_files({"name": name, "mimeType": "text/csv", "buffer": CSV})
-    try:
-        page.get_by_text(f"{name}: 1 rows into", exact=False).first.wait_for(timeout=60_000)
-    except Exception:
-        print("DEBUG", page.locator('[data-testid="stMain"]').inner_text()[:1500])
-        raise
+    page.locator('input[type="file"]').set_input_files({"name": name, "mimeType": "application/geo+json", "buffer": DISTRICT})
+    page.get_by_text(f"{name}: 1 rows into 'districts'", exact=False).first.wait_for(timeout=60_000)
 
 
+@pytest.mark.e2e
 def test_twenty_sessions_cannot_fill_the_servers_memory(app):
     """20 signed-out sessions each upload 16 MB at once: all refused, memory stays flat."""
     url, names, _ = app
@@ -251,3 +249,67 @@ def test_twenty_sessions_cannot_fill_the_servers_memory(app):
             for s in sessions:
                 s.close()
     assert httpx.get(f"{url}/_stcore/health", timeout=30).status_code == 200
+
+
+# -- the guard on its own, without a server ------------------------------------------------
+
+def call_guard(method: str, path: str, body: bytes = b"", length: int | None = None):
+    """Send one request through the guard; (status, whether Streamlit's app was reached)."""
+    import asyncio
+
+    reached, sent = [], []
+
+    async def inner(scope, receive, send):
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    length = len(body) if length is None else length
+    headers = [(b"content-length", str(length).encode())] if length >= 0 else []
+    scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    asyncio.run(server_guard.Guard(inner)(scope, receive, send))
+    return sent[0]["status"], bool(reached)
+
+
+@pytest.mark.parametrize("path", ["/_stcore/metrics", "/_stcore/metrics/", "/atlas/_stcore/metrics", "//_stcore//metrics"])
+def test_guard_hides_metrics_at_every_spelling(path):
+    assert call_guard("GET", path) == (404, False)
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("PUT", "/_stcore/upload_file/s1/f1"), ("POST", "/_stcore/upload_file/s1/f1"), ("PUT", "/atlas/_stcore/upload_file/s1/f1"),
+     ("PUT", "/_stcore/upload_file/s1/f1/extra"), ("PATCH", "//_stcore//upload_file/s1/f1")],
+)
+def test_guard_refuses_uploads_of_sessions_not_allowed(method, path):
+    assert call_guard(method, path, b"data") == (403, False)
+
+
+def test_guard_lets_other_requests_and_deletes_through():
+    assert call_guard("GET", "/_stcore/health") == (204, True)
+    assert call_guard("DELETE", "/_stcore/upload_file/s1/f1") == (204, True)
+    assert call_guard("OPTIONS", "/_stcore/upload_file/s1/f1") == (204, True)
+
+
+def test_guard_budget_for_an_allowed_session(monkeypatch):
+    monkeypatch.setattr(server_guard, "_is_live", lambda session_id: True)
+    monkeypatch.setenv("ATLAS_UPLOAD_SESSION_MB", "2")
+    server_guard.set_uploads(True, "erlaubt")
+    try:
+        assert call_guard("PUT", "/_stcore/upload_file/erlaubt/f1", b"x" * 1000) == (204, True)
+        assert call_guard("PUT", "/_stcore/upload_file/erlaubt/f1", length=-1) == (411, False)
+        assert call_guard("PUT", "/_stcore/upload_file/erlaubt/f1", length=3 * MB) == (413, False)
+        assert server_guard.admit("erlaubt", MB) == (0, "")  # reserved while it arrives ...
+        assert server_guard.admit("erlaubt", MB + 1)[0] == 413  # ... so a second one in parallel does not fit
+        server_guard.release("erlaubt", MB)
+        assert server_guard.admit("erlaubt", MB + 1) == (0, "")
+        server_guard.release("erlaubt", MB + 1)
+    finally:
+        server_guard.set_uploads(False, "erlaubt")
+    assert call_guard("PUT", "/_stcore/upload_file/erlaubt/f1", b"x") == (403, False)
