@@ -11,8 +11,9 @@ The app marks the sessions that may upload (:func:`set_uploads`: signed in with
 a role that may import, on the import page); the guard
 
 - answers 403 to an upload for any other session (signed out, another role,
-  another page, a made-up or ended session) without keeping a byte of it (the
-  body is read and dropped, so that the client sees the answer);
+  another page, a made-up or ended session) without keeping a byte of it (up to
+  1 MB of the body is read and dropped so that the client sees the answer; of a
+  longer body nothing is read and the connection is closed);
 - needs a ``Content-Length`` (411 without) and answers 413 when the upload
   would take one session's files in memory (stored plus still arriving) over
   :func:`session_budget`, or all sessions' files over :func:`total_budget`;
@@ -32,6 +33,7 @@ from collections import defaultdict
 UPLOAD_PREFIX = "/_stcore/upload_file"
 UPLOAD_RE = re.compile(r"/_stcore/upload_file/([^/]+)/([^/]+)/?$")
 OPEN_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}  # carry no file
+FORBIDDEN_DRAIN = 1024 * 1024  # bytes of a forbidden upload read (and dropped) before answering
 METRICS_RE = re.compile(r"/_stcore/metrics(?:/.*)?$")
 
 _lock = threading.Lock()
@@ -195,11 +197,11 @@ async def _discard_body(receive, limit: int) -> bool:
             return False
 
 
-async def _refuse(receive, send, status: int, reason: str, length: int | None) -> None:
-    """Answer a refused upload. Its body is read and dropped first (never kept) when it
-    is within Streamlit's own size limit; a larger one gets the answer at once."""
-    limit = max_upload_bytes() + 1024 * 1024
-    drained = (length is None or length <= limit) and await _discard_body(receive, limit)
+async def _refuse(receive, send, status: int, reason: str, length: int | None, drain: int) -> None:
+    """Answer a refused upload. A body of at most ``drain`` bytes is read and dropped
+    first (never kept), so that the client sees the answer; a longer one is not read
+    at all and the connection is closed after the answer."""
+    drained = (length is None or length <= drain) and await _discard_body(receive, drain)
     await _respond(send, status, reason, close=not drained)
 
 
@@ -231,11 +233,13 @@ class Guard:
         upload = UPLOAD_RE.search(path)
         length = _content_length(scope)
         if upload is None:  # not an upload address Streamlit knows: nothing to let through
-            return await _refuse(receive, send, 403, "Uploads are not allowed here", length)
+            return await _refuse(receive, send, 403, "Uploads are not allowed here", length, FORBIDDEN_DRAIN)
         session_id = upload.group(1)
         status, reason = admit(session_id, length)
         if status:
-            return await _refuse(receive, send, status, reason, length)
+            # a session that may upload learns why (budget, size); others are not listened to for long
+            drain = FORBIDDEN_DRAIN if status == 403 else max_upload_bytes() + 1024 * 1024
+            return await _refuse(receive, send, status, reason, length, drain)
         try:
             return await self.app(scope, receive, send)
         finally:
