@@ -128,10 +128,23 @@ def map_frame(page, timeout: float = 60.0):
     return wait_until(lambda: next((f for f in page.frames if "streamlit_folium" in f.url), None), timeout, "the map")
 
 
-def open_page(page, title: str) -> None:
-    """Go to another page inside the same session (a reload would start a new, signed-out session)."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+def open_page(page, title: str, timeout: float = 90.0) -> None:
+    """Go to another page inside the same session (a reload would start a new, signed-out session).
+
+    A click that lands while the current page is still being drawn can be lost on a
+    busy machine; the link is clicked again until the page's heading shows.
+    """
+    link = page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True)
+    heading = page.get_by_role("heading", name=title).first
+    deadline = time.monotonic() + timeout
+    while True:
+        link.click()
+        try:
+            heading.wait_for(timeout=20_000)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
 
 
 def click_map(page, frame, lon: float, lat: float, nth: int = 0) -> None:
