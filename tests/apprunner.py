@@ -111,9 +111,15 @@ def login(page, url: str, name: str, password: str = PASSWORD, path: str = "/") 
     page.get_by_text("Angemeldet:").wait_for(timeout=60_000)
 
 
-def wait_until(fn, timeout: float = 60.0, what: str = "condition"):
-    """Poll ``fn`` until it returns something true; fail naming ``what``."""
-    deadline = time.monotonic() + timeout
+# How long a browser test waits for a positive signal before it fails. The suite runs two
+# workers, each with its own app server and browser, on a shared two-core machine.
+TIMEOUT_S = float(os.environ.get("ATLAS_TEST_TIMEOUT", "120"))
+
+
+def wait_until(fn, timeout: float | None = None, what: str = "condition"):
+    """Poll ``fn`` until it returns something true (at most ``timeout``, default
+    ``TIMEOUT_S`` seconds); fail naming ``what``."""
+    deadline = time.monotonic() + (TIMEOUT_S if timeout is None else max(timeout, TIMEOUT_S))
     while time.monotonic() < deadline:
         value = fn()
         if value:
@@ -128,7 +134,7 @@ def map_frame(page, timeout: float = 60.0):
     return wait_until(lambda: next((f for f in page.frames if "streamlit_folium" in f.url), None), timeout, "the map")
 
 
-def open_page(page, title: str, timeout: float = 90.0) -> None:
+def open_page(page, title: str, timeout: float | None = None) -> None:
     """Go to another page inside the same session (a reload would start a new, signed-out session).
 
     A click that lands while the current page is still being drawn can be lost on a
@@ -136,7 +142,7 @@ def open_page(page, title: str, timeout: float = 90.0) -> None:
     """
     link = page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True)
     heading = page.get_by_role("heading", name=title).first
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (TIMEOUT_S if timeout is None else timeout)
     while True:
         link.click()
         try:
