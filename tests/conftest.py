@@ -120,3 +120,12 @@ def demo_store(tmp_path_factory, seed: int, n_incidents: int):
     path = tmp_path_factory.mktemp(f"demo{seed}") / "atlas.gpkg"
     demo.write_demo(GeoPackageStore(path), seed=seed, n_incidents=n_incidents)
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that start the real app (marked ``e2e``) run one after another on one worker
+    (``--dist loadgroup``): two app servers and two browsers at once overload a two-core
+    machine, while the other worker runs the rest of the suite."""
+    for item in items:
+        if item.get_closest_marker("e2e") is not None:
+            item.add_marker(pytest.mark.xdist_group("app"))
