@@ -145,10 +145,11 @@ def _grid(districts: gpd.GeoDataFrame, grid_m: float):
 
 
 def reached_cells(index: PresenceIndex, footprints: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(footprint, cell) pairs: the cell's centre lies in the footprint.
+    """(footprint, cell) pairs: the cell's centre lies in the footprint (EPSG:25833).
 
     A footprint that holds no centre (smaller than a cell) reaches the cell of
-    its representative point, so that no shift is lost to the grid.
+    its representative point, so that no shift is lost to the grid. Also used
+    for green spaces (``area_cells``).
     """
     geoms = footprints.geometry.to_numpy() if len(footprints) else np.array([])
     if not len(geoms) or not index.n_cells:
@@ -389,22 +390,9 @@ def district_shares(index: PresenceIndex, presence: Presence) -> np.ndarray:
 def area_cells(index: PresenceIndex, areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(area, cell) pairs: cells whose centre lies in the area; an area holding no
     centre gets the cell of its representative point."""
-    if not len(areas) or not index.n_cells:
+    if not len(areas):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    geoms = areas.to_crs(METRIC_CRS).geometry.to_numpy()
-    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    tree = shapely.STRtree(np.where(valid, geoms, None))
-    cell, area = tree.query(shapely.points(index.cell_x, index.cell_y), predicate="within")
-    has = np.zeros(len(geoms), dtype=bool)
-    has[area] = True
-    lonely = np.flatnonzero(valid & ~has)
-    if len(lonely):
-        rep = shapely.point_on_surface(geoms[lonely])
-        c = index.cell_of(shapely.get_x(rep), shapely.get_y(rep))
-        keep = c >= 0
-        area = np.concatenate([area, lonely[keep]])
-        cell = np.concatenate([cell, c[keep]])
-    return area.astype(np.int64), cell.astype(np.int64)
+    return reached_cells(index, areas.to_crs(METRIC_CRS))
 
 
 def coverage_geometry(index: PresenceIndex, presence: Presence, min_share: float = 0.0):

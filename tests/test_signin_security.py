@@ -17,7 +17,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import Error as PlaywrightError
 
 from loaders.accounts import (
@@ -34,6 +33,7 @@ from loaders.accounts import (
 from loaders.audit import AuditLog
 from tests.apprunner import TIMEOUT_S
 from tests.conftest import open_app
+from tests.test_accounts import CountingHasher, cheap, log, path  # noqa: F401  (shared fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Kassberg-Sonnenberg-2025"
@@ -42,34 +42,6 @@ T0 = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
 ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.7"
 CONCURRENT = 20
-
-
-def cheap() -> PasswordHasher:
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-class CountingHasher(PasswordHasher):
-    """A cheap hasher that counts verifications (each one is a password actually tried)."""
-
-    def __init__(self):
-        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
-        self.verified = 0
-        self._lock = threading.Lock()
-
-    def verify(self, hash, password):
-        with self._lock:
-            self.verified += 1
-        return super().verify(hash, password)
-
-
-@pytest.fixture
-def path(tmp_path) -> Path:
-    return tmp_path / "atlas-accounts.sqlite"
-
-
-@pytest.fixture
-def log(path) -> AuditLog:
-    return AuditLog(path)
 
 
 @pytest.fixture
