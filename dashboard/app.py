@@ -11,6 +11,9 @@ as its script (``__name__ == "__main__"``).
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import streamlit as st
 
 from dashboard import server_guard
@@ -27,12 +30,14 @@ UPLOAD_PAGES = {"importieren"}  # the only pages with a file uploader
 
 
 def main() -> None:
-    from dashboard import assets, auth, ui
+    from dashboard import assets, auth, builtin_text, ui
     from dashboard.i18n import t
 
     assets.ensure_installed()
     st.set_page_config(page_title="Präventionsatlas Chemnitz", page_icon=str(assets.VENDOR_DIR / assets.FAVICON), layout="wide")
+    ui.page_style()
     lang = ui.language()
+    builtin_text.install(lang)  # Streamlit's own texts (placeholders, dropdowns, date picker) in the UI language
     user = auth.current_user()
 
     if user is None:
@@ -64,7 +69,16 @@ def main() -> None:
     current.run()
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(_app):
+    """At server start: prepare what the first visitor's map needs, in the background."""
+    from dashboard import cache
+
+    threading.Thread(target=cache.warm_up, args=(cache.default_location(),), name="atlas-warm-up", daemon=True).start()
+    yield None
+
+
 if __name__ == "__main__":
     main()
 else:
-    app = st.App(__file__, middleware=server_guard.middleware())
+    app = st.App(__file__, middleware=server_guard.middleware(), lifespan=_lifespan)

@@ -1,4 +1,5 @@
-"""Self-hosted map assets: Leaflet, jQuery, Bootstrap and icon fonts.
+"""Self-hosted map assets: Leaflet (the map needs nothing else; folium's defaults of jQuery,
+Bootstrap and icon fonts would only cost the map frame time to load).
 
 Nothing the map page loads comes from a CDN. The files come from PyPI's
 XStatic packages (installed with the requirements) and are copied into
@@ -23,23 +24,14 @@ _FILES = [
     ("leaflet", "leaflet.js", "leaflet/leaflet.js"),
     ("leaflet", "leaflet.css", "leaflet/leaflet.css"),
     ("leaflet", "images", "leaflet/images"),
-    ("jquery", "jquery.min.js", "jquery/jquery.min.js"),
-    ("bootstrap", "js/bootstrap.bundle.min.js", "bootstrap/bootstrap.bundle.min.js"),
-    ("bootstrap", "css/bootstrap.min.css", "bootstrap/bootstrap.min.css"),
-    ("font_awesome", "css/all.min.css", "fontawesome/css/all.min.css"),
-    ("font_awesome", "webfonts", "fontawesome/webfonts"),
 ]
 
 # What folium's Map loads, in order, as paths below VENDOR_DIR.
 MAP_JS = [
     ("leaflet", "leaflet/leaflet.js"),
-    ("jquery", "jquery/jquery.min.js"),
-    ("bootstrap", "bootstrap/bootstrap.bundle.min.js"),
 ]
 MAP_CSS = [
     ("leaflet_css", "leaflet/leaflet.css"),
-    ("bootstrap_css", "bootstrap/bootstrap.min.css"),
-    ("fontawesome_css", "fontawesome/css/all.min.css"),
 ]
 
 

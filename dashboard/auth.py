@@ -13,6 +13,22 @@ again, so a new role applies at once and a removed, re-created or disabled
 account is signed out. Workshop participants who joined by code and the public
 view have no account and are left as they are.
 
+A reload or a new tab starts a new Streamlit session; the signed-in state
+survives it through a server-side session (``loaders.accounts``, only a keyed
+hash of its token is stored) and an HttpOnly cookie holding the token
+(``dashboard.sessions``: a run cannot set cookies, so it hands the browser a
+one-time ticket that the app's own route exchanges for the cookie). A new
+session without a user reads the cookie (``st.context.cookies``) and resumes the
+stored session if it has not been idle for longer than ``ATLAS_SESSION_MINUTES``,
+and, for an account, if the account still exists (the same one), is enabled and
+has the role the session started with; a workshop participant's only while the
+workshop is open, the public view's only while it is offered. The query
+parameters (the view) are the page's own, so a reload shows the same view.
+Signing out deletes the stored session (a copied cookie is then worthless) and
+clears the cookie; the idle timeout, removing or disabling the account and a
+new password end it too. Tabs of one browser share the session: signing out in
+one ends it in the others at their next interaction.
+
 Failed sign-ins and join codes are throttled per client address (see
 ``loaders.accounts``); the address is the one of the browser's connection
 (``st.context.ip_address``). Behind a reverse proxy that is the proxy's, unless
@@ -28,10 +44,11 @@ from datetime import datetime, timedelta, timezone
 
 import streamlit as st
 
+from dashboard import sessions
 from dashboard.i18n import t
 from dashboard.safe import md
 from geodata import privacy
-from loaders.accounts import AccountStore, default_path, local_time
+from loaders.accounts import SESSION_TOUCH, AccountStore, Session, default_path, local_time
 from loaders.audit import AuditLog
 
 SESSION_KEY = "_user"
@@ -40,6 +57,9 @@ ONCE_KEY = "_audited"
 ACCOUNT_KEY = "_account"  # (stored name, created) of the account the session is bound to
 ENDED_KEY = "_account_ended"  # the account was removed or disabled while signed in
 ROLE_CHANGED_KEY = "_role_changed"
+SESSION_ID_KEY = "_session_id"  # the stored server-side session (the keyed hash of the cookie's token)
+TICKET_KEY = "_cookie_ticket"  # a ticket the browser has yet to exchange for its cookie
+REVOKED_KEY = "_session_revoked"  # the stored session was ended elsewhere (signed out, new password)
 
 
 class Throttled(Exception):
@@ -127,13 +147,19 @@ def client_address() -> str | None:
 
 def current_user() -> User | None:
     """The signed-in user of this session, or None (also after the idle timeout, and once its
-    account has been removed or disabled). Called on every run: the role comes from the account."""
+    account has been removed or disabled). Called on every run: the role comes from the account.
+    A new session without a user resumes the browser's stored session (its cookie), if valid."""
     user = st.session_state.get(SESSION_KEY)
     now = datetime.now(timezone.utc)
     if user is not None:
+        sid = st.session_state.get(SESSION_ID_KEY)
+        stored = accounts(accounts_path()).session(sid) if sid else None
         seen = st.session_state.get(SEEN_KEY, now)
+        if stored is not None:  # another tab of the browser may have used the session since
+            seen = max(seen, stored.last_seen)
         if now - seen > timedelta(minutes=session_minutes()):
             audit("session_timeout", user.name)
+            _end_stored_session()
             _clear()
             st.session_state["_timed_out"] = True
             return None
@@ -142,8 +168,18 @@ def current_user() -> User | None:
             user = _recheck(user, bound)
             if user is None:
                 return None
+        if sid is not None and stored is None:
+            # ended elsewhere: signed out in another tab, a new password, or a timeout there
+            _clear()
+            st.session_state[REVOKED_KEY] = True
+            return None
         st.session_state[SEEN_KEY] = now
+        if stored is not None and now - stored.last_seen >= SESSION_TOUCH:
+            accounts(accounts_path()).touch_session(stored.id, now)
         return user
+    resumed = _resume(now)
+    if resumed is not None:
+        return resumed
     if sso_configured() and getattr(st.user, "is_logged_in", False):
         email = str(getattr(st.user, "email", "") or "")
         account = accounts(accounts_path()).lookup(email) if email else None
@@ -164,6 +200,7 @@ def _recheck(user: User, bound: tuple[str, str]) -> User | None:
         reason = "account disabled"
     if reason is not None:
         audit("session_ended", user.name, reason, actor=user.name)
+        _end_stored_session()
         _clear()
         st.session_state[ENDED_KEY] = True
         return None
@@ -172,7 +209,102 @@ def _recheck(user: User, bound: tuple[str, str]) -> User | None:
         user = replace(user, role=account["role"])
         st.session_state[SESSION_KEY] = user
         st.session_state[ROLE_CHANGED_KEY] = True
+        sid = st.session_state.get(SESSION_ID_KEY)
+        if sid:  # a reload keeps the role the session has now
+            accounts(accounts_path()).set_session_role(sid, user.role)
     return user
+
+
+def _session_cookie() -> str | None:
+    """The session token among the cookies the browser sent when this session connected."""
+    try:
+        return sessions.token_from(st.context.cookies)
+    except Exception:  # no server runtime (AppTest, bare execution)
+        return None
+
+
+def _resume(now: datetime) -> User | None:
+    """The user of the browser's stored session (its cookie), if it may go on; else None, and a
+    stored session that may not is deleted (its cookie cleared)."""
+    token = _session_cookie()
+    if not token:
+        return None
+    store = accounts(accounts_path())
+    stored = store.find_session(token)
+    if stored is None:  # unknown or ended: the cookie is worthless
+        return None
+    if stored.idle(now) > timedelta(minutes=session_minutes()):
+        store.end_session(stored.id)
+        audit("session_timeout", stored.account, actor=stored.account)
+        _issue_ticket(None)
+        st.session_state["_timed_out"] = True
+        return None
+    reason = _refusal(stored)
+    if reason is not None:
+        store.end_session(stored.id)
+        audit("session_ended", stored.account, reason, actor=stored.account)
+        _issue_ticket(None)
+        st.session_state[ENDED_KEY if reason in ("account removed", "account disabled") else REVOKED_KEY] = True
+        return None
+    user = User(stored.account, stored.role, stored.via, stored.workshop_id, stored.participant)
+    st.session_state[SESSION_KEY] = user
+    st.session_state[SEEN_KEY] = now
+    st.session_state[SESSION_ID_KEY] = stored.id
+    if stored.account_created is not None:
+        st.session_state[ACCOUNT_KEY] = (stored.account, stored.account_created)
+    for key in ("_timed_out", ENDED_KEY, ROLE_CHANGED_KEY, REVOKED_KEY):
+        st.session_state.pop(key, None)
+    audit("session_resume", user.name, f"role={user.role} via={user.via}", actor=user.name)
+    if now - stored.last_seen >= SESSION_TOUCH:
+        store.touch_session(stored.id, now)
+    return user
+
+
+def _refusal(stored: Session) -> str | None:
+    """Why a stored session may not be resumed, or None."""
+    if stored.account_created is not None:
+        account = accounts(accounts_path()).lookup(stored.account)
+        if account is None or account["created"] != stored.account_created:
+            return "account removed"
+        if account["disabled"]:
+            return "account disabled"
+        if account["role"] != stored.role:
+            return f"role changed: {stored.role} -> {account['role']}"
+        return None
+    if stored.via == "code":
+        from loaders.workshops import WorkshopStore, default_path as workshops_path
+
+        workshop = WorkshopStore(workshops_path(_location())).workshop(stored.workshop_id or "")
+        return None if workshop is not None and int(workshop.get("open") or 0) == 1 else "workshop closed"
+    if stored.via == "public":
+        return None if public_enabled() else "public view not offered"
+    return "not resumable"
+
+
+def _issue_ticket(token: str | None) -> None:
+    """Let the browser set its session cookie to ``token`` (None: clear it) at the next chance."""
+    sessions.withdraw(st.session_state.get(TICKET_KEY))
+    st.session_state[TICKET_KEY] = sessions.issue(token)
+
+
+def deliver_ticket(container=None) -> None:
+    """Put the script that exchanges this session's open ticket for the cookie into the page;
+    once the ticket has been used (or has expired) it is left out."""
+    ticket = st.session_state.get(TICKET_KEY)
+    if ticket is None:
+        return
+    if not sessions.pending(ticket):
+        st.session_state.pop(TICKET_KEY, None)
+        return
+    (container or st).html(sessions.script(ticket), unsafe_allow_javascript=True)
+
+
+def _end_stored_session() -> None:
+    """Delete this session's stored session and clear the browser's cookie."""
+    sid = st.session_state.get(SESSION_ID_KEY)
+    if sid:
+        accounts(accounts_path()).end_session(sid)
+        _issue_ticket(None)
 
 
 def _sign_in(user: User, account: str | None = None) -> User | None:
@@ -184,26 +316,39 @@ def _sign_in(user: User, account: str | None = None) -> User | None:
             return None  # removed or disabled between the check and now
         binding = (row["name"], row["created"])
         user = replace(user, role=row["role"])
+    opened = accounts(accounts_path()).open_session(
+        binding[0] if binding else user.name, user.role, user.via,
+        account_created=binding[1] if binding else None, workshop_id=user.workshop_id,
+        participant=user.participant, client=client_address(), idle=timedelta(minutes=session_minutes()),
+    )
+    if opened is None:
+        return None  # removed or disabled between the check and now
+    token, stored = opened
+    _issue_ticket(token)
+    st.session_state[SESSION_ID_KEY] = stored.id
     st.session_state[SESSION_KEY] = user
     st.session_state[SEEN_KEY] = datetime.now(timezone.utc)
     if binding is not None:
         st.session_state[ACCOUNT_KEY] = binding
-    for key in ("_timed_out", ENDED_KEY, ROLE_CHANGED_KEY):
+    for key in ("_timed_out", ENDED_KEY, ROLE_CHANGED_KEY, REVOKED_KEY):
         st.session_state.pop(key, None)
     audit("login", user.name, f"role={user.role} via={user.via}", actor=user.name)
     return user
 
 
 def _clear() -> None:
-    for key in (SESSION_KEY, SEEN_KEY, ONCE_KEY, ACCOUNT_KEY, ROLE_CHANGED_KEY):
+    for key in (SESSION_KEY, SEEN_KEY, ONCE_KEY, ACCOUNT_KEY, ROLE_CHANGED_KEY, SESSION_ID_KEY):
         st.session_state.pop(key, None)
 
 
 def logout() -> None:
+    """Sign out: the stored session is deleted (a copy of the cookie is worthless from now on),
+    and the browser's cookie is cleared."""
     user = st.session_state.get(SESSION_KEY)
     if user is not None:
         audit("logout", user.name)
     via_sso = user is not None and user.via == "sso"
+    _end_stored_session()
     _clear()
     if via_sso:
         st.logout()
@@ -235,6 +380,8 @@ def login_page(lang: str) -> None:
         st.info(t("session_timed_out", lang))
     if st.session_state.get(ENDED_KEY):
         st.info(t("session_ended", lang))
+    if st.session_state.get(REVOKED_KEY):
+        st.info(t("session_revoked", lang))
     code = st.query_params.get("join")
     with st.form("join", clear_on_submit=False):
         st.markdown(f"**{t('join_title', lang)}**")
@@ -271,6 +418,7 @@ def login_page(lang: str) -> None:
     if public_enabled() and st.button(t("login_public", lang)):
         _sign_in(User("public", "public", "public"))
         st.rerun()
+    deliver_ticket()  # clears the cookie of a session that has ended
 
 
 def sidebar_account(user: User, lang: str) -> None:
@@ -280,3 +428,4 @@ def sidebar_account(user: User, lang: str) -> None:
     if st.sidebar.button(t("logout", lang), key="logout"):
         logout()
         st.rerun()
+    deliver_ticket(st.sidebar)  # sets the cookie of a session just signed in

@@ -8,6 +8,8 @@ must treat them as read-only.
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import replace
 
 import geopandas as gpd
@@ -18,10 +20,34 @@ import streamlit as st
 
 from geodata import analysis, domain, gaps, hexbin, hotspots, privacy
 from geodata.analysis import Prepared, Result, Selection
+from geodata.timewindow import TimeWindow
 from loaders import bootstrap
+from loaders.paths import DEFAULT_DB
 from loaders.store import GeoPackageStore, open_store
 
-_HASH = {Selection: repr}
+_HASH = {Selection: repr, TimeWindow: repr}
+
+
+def default_location() -> str:
+    """The store the app opens: ``ATLAS_DB``, else the project's default GeoPackage."""
+    return os.environ.get("ATLAS_DB") or str(DEFAULT_DB)
+
+
+def warm_up(location: str) -> None:
+    """Started with the server: the heavy imports, demo data on an empty store and the
+    prepared data, so the first sign-in finds them ready (a visitor arriving meanwhile
+    waits for the same work, never repeats it). A failure is left to the first visit,
+    which reports it."""
+    try:
+        # libraries only: a Streamlit component (streamlit-folium) must be declared by a
+        # script run, or the server would not serve its frontend
+        import folium  # noqa: F401
+        import plotly.express  # noqa: F401
+
+        ensure_data(location)
+        prepared(location, store(location).version())
+    except Exception:  # noqa: BLE001 - reported by the page that needs the data
+        logging.getLogger(__name__).exception("warm-up failed; the first visit will try again")
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,8 +77,16 @@ def sources(location: str, version: str):
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=_HASH)
+def patrol_presence(location: str, version: str, window, units: tuple, modes: tuple):
+    """Regular patrol presence (and the incidents it covers) for a time window, units and modes:
+    kept while only categories, sources or districts change."""
+    return analysis.patrol_presence(prepared(location, version), Selection(window=window, units=units, modes=modes))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=_HASH)
 def analysed(location: str, version: str, selection: Selection) -> Result:
-    return analysis.analyse(prepared(location, version), selection)
+    patrols = patrol_presence(location, version, selection.window, selection.units, selection.modes)
+    return analysis.analyse(prepared(location, version), selection, patrols)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=_HASH)
@@ -84,9 +118,9 @@ def totals(location: str, version: str, selection: Selection, k: int) -> dict[st
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
 def district_breakdown(location: str, version: str, selection: Selection, code: str, k: int):
-    """Incidents of one district by category and by hour (released counts)."""
+    """Incidents of one district (``code=None``: all in the filter) by category and by hour (released counts)."""
     inc = analysed(location, version, selection).incidents
-    sel = inc[inc["district"] == code]
+    sel = inc if code is None else inc[inc["district"] == code]
     by_cat = privacy.release_by(sel["category"], sel["ckey"], k)
     by_cat = by_cat.sort_values(ascending=False, na_position="last")
     by_hour = privacy.release_by(sel["hour"].astype(int), sel["ckey"], k, range(24))
@@ -99,10 +133,17 @@ def incident_cells(location: str, version: str, resolution: int) -> np.ndarray:
 
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
-def incident_hexagons(location: str, version: str, selection: Selection, resolution: int, k: int = 1):
-    """Incidents per H3 hexagon; counts released for ``k > 1`` (NaN: suppressed)."""
+def incident_hexagons(location: str, version: str, selection: Selection, resolution: int, k: int = 1,
+                      window: tuple[float, float, float, float] | None = None):
+    """Incidents per H3 hexagon; counts released for ``k > 1`` (NaN: suppressed).
+    ``window`` (lon/lat box): only the hexagons with an incident inside it, each with all its incidents."""
     result = analysed(location, version, selection)
     cells = pd.Series(incident_cells(location, version, resolution)[result.incidents.index.to_numpy()])
+    if window is not None and len(cells):
+        geom = result.incidents.geometry
+        keep = hexbin.in_cells_touching(cells.to_numpy(), geom.x.to_numpy(), geom.y.to_numpy(), window)
+        result = replace(result, incidents=result.incidents[keep])
+        cells = cells[keep].reset_index(drop=True)
     hexes = hexbin.hexagons(cells)
     if k > 1 and len(hexes):
         shown = privacy.release_by(cells.to_numpy(), result.incidents["ckey"].to_numpy(), k, hexes["cell"].to_numpy())
@@ -120,6 +161,34 @@ def coverage_wgs84(location: str, version: str, selection: Selection):
     some = analysis.coverage_area(prep, result)
     most = analysis.coverage_area(prep, result, min_share=0.4999)
     return gpd.GeoSeries([shapely.simplify(some, 5.0), shapely.simplify(most, 5.0)], crs=domain.METRIC_CRS).to_crs(domain.STORE_CRS)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def map_shell(basemap: str, bounds: tuple | None, lang: str, present: bool, assets_prefix: str):
+    """The base map as streamlit-folium sends it, rendered once per basemap, city bounds,
+    language and presentation mode (``assets_prefix``: where the self-hosted assets are served)."""
+    import folium
+
+    from dashboard import mapview, ui
+
+    fmap = mapview.base_map(basemap, bounds, lang)
+    if present:  # the map fills its frame, which the presentation style sizes to the window
+        fmap.get_root().header.add_child(folium.Element(ui.PRESENT_MAP_CSS))
+    return mapview.map_shell(fmap)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def layer(name: str, key: tuple, _build) -> tuple[str, str, object]:
+    """One map layer as ``(digest, script, extra)``, built once per ``key``.
+
+    ``key`` must hold everything the layer depends on (data version, selection,
+    role's threshold, language, colouring…): layers are shared between sessions.
+    ``_build()`` returns the feature group and anything drawn with it (a legend's classes)."""
+    from dashboard import mapview
+
+    built = _build()
+    group, extra = built if isinstance(built, tuple) else (built, None)
+    return mapview.digest(name, key), mapview.layer_script(group, name), extra
 
 
 def district_at(location: str, version: str, lat: float, lon: float) -> str | None:

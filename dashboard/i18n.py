@@ -25,6 +25,8 @@ _T: dict[str, tuple[str, str]] = {
     "weekdays": ("Wochentage", "Weekdays"),
     "workdays": ("Mo–Fr", "Mon–Fri"),
     "weekend": ("Sa–So", "Sat–Sun"),
+    "workdays_short": ("Mo–Fr", "Mo–Fr"),  # buttons in the narrow sidebar
+    "weekend_short": ("Sa–So", "Sa–Su"),
     "all_days": ("Alle", "All"),
     "categories": ("Kategorien", "Categories"),
     "sources": ("Quellen", "Sources"),
@@ -45,11 +47,24 @@ _T: dict[str, tuple[str, str]] = {
     "m_crime_rate": ("Polizeiliche Häufigkeitszahl (Fälle je 100.000 Einw.)", "Police crime rate (cases per 100,000)"),
     "layers": ("Ebenen", "Layers"),
     "l_districts": ("Stadtteile", "Districts"),
-    "l_green": ("Grünflächen (Farbe: Anteil bestreift)", "Green spaces (colour: share patrolled)"),
+    "l_green": ("Grünflächen (Schraffur: kaum bestreift)", "Green spaces (hatching: rarely patrolled)"),
     "l_coverage": ("regelmäßige Streife im Filter (hell: einzelne Stunden, kräftig: mind. die Hälfte)", "regular patrol in the filter (light: some hours, strong: at least half)"),
     "l_incidents": ("Gemeldete Vorfälle", "Reported incidents"),
     "l_meeting": ("Rechtsextreme Treffpunkte", "Far-right meeting points"),
     "l_facilities": ("Jugend- und Präventionsangebote", "Youth and prevention offers"),
+    "map_home": ("Zurück nach Chemnitz", "Back to Chemnitz"),
+    "map_wheel_hint": ("Zoomen: Strg (⌘) + Mausrad – oder erst in die Karte klicken", "To zoom: Ctrl (⌘) + scroll – or click the map first"),
+    "lg_hex": ("Vorfälle je Sechseck (Anzahl)", "Incidents per hexagon (count)"),
+    "lg_point": ("einzelner Vorfall (anklicken für Details)", "single incident (click for details)"),
+    "lg_green": ("Grünflächen: regelmäßig bestreift", "Green spaces: regularly patrolled"),
+    "lg_green_none": ("{share} – dicht schraffiert", "{share} – dense hatching"),
+    "lg_green_part": ("unter {share} – locker schraffiert", "under {share} – sparse hatching"),
+    "lg_green_most": ("mindestens {share} – ohne Schraffur", "at least {share} – no hatching"),
+    "lg_coverage": ("Regelmäßige Streife (blau)", "Regular patrol (blue)"),
+    "lg_hot": ("Brennpunkt: dicker Rand", "Hotspot: thick outline"),
+    "lg_hot_outside": ("schraffiert: meist ohne Streife (über die Hälfte der Vorfälle)", "hatched: mostly uncovered (over half of the incidents)"),
+    "lg_selected": ("gewählter Stadtteil", "selected district"),
+    "lg_symbols": ("Zeichen", "Symbols"),
     "kpi_incidents": ("Vorfälle im Filter", "Incidents in filter"),
     "kpi_coverage": ("Regelmäßig bestreift (Fläche × Stunden)", "Regularly patrolled (area × hours)"),
     "kpi_shifts": ("Aktive Schichten", "Active shifts"),
@@ -109,6 +124,31 @@ _T: dict[str, tuple[str, str]] = {
     "basemap": ("Hintergrundkarte", "Basemap"),
     "no_data": ("Keine Daten im Filter.", "No data in the filter."),
     "sources_title": ("Datenquellen im Speicher", "Data sources in the store"),
+    "src_licence": ("Lizenz", "Licence"),
+    "src_demo": ("Demo-Daten", "Demo data"),
+    "src_retrieved": ("Stand (Ortszeit)", "Retrieved (local time)"),
+    "store_districts": ("Stadtteile", "Districts"),
+    "store_crime_stats": ("Polizeiliche Zahlen je Stadtteil", "Police figures per district"),
+    "store_green_spaces": ("Grünflächen", "Green spaces"),
+    "store_patrols": ("Streifen", "Patrols"),
+    "store_incidents": ("Vorfälle", "Incidents"),
+    "store_facilities": ("Jugend- und Präventionsangebote", "Youth and prevention offers"),
+    "store_meeting_points": ("Treffpunkte", "Meeting points"),
+    "prov_demo_source": (
+        "Erzeugte Demo-Daten (Demo-Generator des Präventionsatlas): schematische Stadtteilflächen, erfundene Vorfälle, "
+        "Streifen und Angebote sowie fiktive Treffpunkte. Erzeugt nur aus Angaben der Polizei Sachsen, Kriminalitätsatlas 2025 "
+        "(Fallzahlen je Stadtteil), und aus offenen Daten der Stadt Chemnitz (Stadtteilcodes, Namen, Lagepunkte, Flächen).",
+        "Generated demo data (Präventionsatlas demo generator): schematic district shapes, invented incidents, patrols and "
+        "facilities, and fictitious meeting points. Built only from the facts of Polizei Sachsen, Kriminalitätsatlas 2025 "
+        "(case counts per Stadtteil) and Stadt Chemnitz open data (district codes, names, representative points, areas).",
+    ),
+    "prov_demo_licence": (
+        "dl-de/by-2-0 (Angaben: Polizei Sachsen, Stadt Chemnitz); erzeugte Daten nur zur Demonstration",
+        "dl-de/by-2-0 (facts: Polizei Sachsen, Stadt Chemnitz); generated data for demonstration only",
+    ),
+    "prov_file_import": ("Dateiimport: {name}", "file import: {name}"),
+    "prov_workshop": ("Beiträge aus Safe-City-Lab-Workshops", "Safe-City-Lab workshop input"),
+    "prov_internal": ("intern", "internal"),
     "page_import": ("Daten importieren", "Import data"),
     "import_intro": (
         "Eine Datei (GeoJSON, GeoPackage, gezipptes Shapefile, GPX, CSV – auch deutscher Export mit ; und Dezimalkomma) "
@@ -273,6 +313,25 @@ _T: dict[str, tuple[str, str]] = {
     "unsafe_per_1000": ("unsicher je 1.000 Einw.", "unsafe per 1,000"),
     "present": ("Präsentationsmodus", "Presentation mode"),
     "present_exit": ("Präsentation beenden", "Leave presentation"),
+    "demo_short": ("Demo-Daten, kein reales Lagebild", "Demo data, not a real situation report"),
+    "filters_none": ("keine weiteren Filter", "no further filters"),
+    "compare_add": ("Zum Vergleich hinzufügen", "Add to comparison"),
+    "compare_title": ("Stadtteile vergleichen", "Compare districts"),
+    "compare_choose": ("Bis zu drei Stadtteile", "Up to three districts"),
+    "compare_placeholder": ("Stadtteile wählen", "Choose districts"),
+    "compare_hint": (
+        "Stadtteile hier wählen, in der Tabelle unten markieren oder auf der Karte anklicken und „Zum Vergleich hinzufügen“.",
+        "Choose districts here, select rows in the table below, or click a district on the map and \"Add to comparison\".",
+    ),
+    "compare_figure": ("Kennzahl", "Figure"),
+    "compare_city": ("Stadt (im Filter)", "City (in filter)"),
+    "compare_by_category": ("Vorfälle je 1.000 Einw. nach Kategorie", "Incidents per 1,000 inhabitants by category"),
+    "compare_by_hour": ("Anteil der Vorfälle nach Uhrzeit", "Share of incidents by hour"),
+    "compare_note": (
+        "Gleiche Filter für alle Spalten. Kleine Fallzahlen sind für Rollen unterhalb des Präventionsrats geschützt; Raten beruhen auf den gezeigten Zahlen.",
+        "The same filters for every column. Small counts are protected for roles below the council; rates rest on the counts shown.",
+    ),
+    "table_select_hint": ("Zeilen markieren, um bis zu drei Stadtteile zu vergleichen.", "Select rows to compare up to three districts."),
     "views": ("Gespeicherte Ansichten", "Saved views"),
     "view_name": ("Name der Ansicht", "Name of the view"),
     "view_save": ("Ansicht speichern", "Save view"),
@@ -339,8 +398,20 @@ _T: dict[str, tuple[str, str]] = {
         "Sie wurden abgemeldet: Das Konto wurde entfernt oder deaktiviert.",
         "You have been signed out: the account was removed or disabled.",
     ),
+    "session_revoked": (
+        "Die Sitzung wurde beendet (abgemeldet, neues Passwort oder geänderte Rolle). Bitte erneut anmelden.",
+        "The session has ended (signed out, new password or changed role). Please sign in again.",
+    ),
     "role_changed": ("Ihre Rolle wurde geändert: {role}", "Your role has changed: {role}"),
 }
+
+
+# Weekday labels short enough for the filter buttons of the sidebar (Monday first).
+WEEKDAYS_SHORT = {"de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"), "en": ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")}
+
+
+def weekday_short(day: int, lang: str = "de") -> str:
+    return WEEKDAYS_SHORT["en" if lang == "en" else "de"][day]
 
 
 def t(key: str, lang: str = "de") -> str:

@@ -7,13 +7,13 @@ needs nothing from the network and prints as it looks. Every text is escaped.
 from __future__ import annotations
 
 import html
-from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from dashboard import formats
 from dashboard.i18n import gap_definitions, t
 from geodata import gaps, presence
 from geodata.domain import METRIC_CRS
@@ -23,10 +23,7 @@ SIZE = 560
 
 
 def _fmt(value, lang: str, decimals: int = 0) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".") if lang != "en" else text
+    return formats.number(value, lang, decimals)
 
 
 def svg_transform(metric: gpd.GeoDataFrame, size: int = SIZE):
@@ -89,17 +86,17 @@ def ranking_rows(ranking: pd.DataFrame, lang: str, meeting: bool = True) -> str:
     rows = []
     for _, r in ranking.iterrows():
         cells = [
-            "–" if pd.isna(r["rank"]) else str(int(r["rank"])),
+            _fmt(r["rank"], lang),
             html.escape(f"{r['name']} ({r['code']})"),
             _fmt(r["population"], lang),
-            f"{_fmt(100 * r['coverage_share'], lang)} %",
+            formats.percent(r["coverage_share"], lang),
             _fmt(r["incidents"], lang),
             _fmt(r["incidents_uncovered"], lang),
             _fmt(r["gap_score"], lang, 1) + (" *" if r["too_small"] else ""),
             _fmt(r["incidents_patrol_nearby"], lang),
-            "–" if pd.isna(r["incident_share"]) else f"{_fmt(100 * r['incident_share'], lang)} %",
-            "–" if pd.isna(r["patrol_hour_share"]) else f"{_fmt(100 * r['patrol_hour_share'], lang)} %",
-            "–" if pd.isna(r["green_coverage_share"]) else f"{_fmt(100 * r['green_coverage_share'], lang)} %",
+            formats.percent(r["incident_share"], lang),
+            formats.percent(r["patrol_hour_share"], lang),
+            formats.percent(r["green_coverage_share"], lang),
         ] + ([_fmt(r["meeting_points_uncovered"], lang)] if meeting else [])
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "".join(rows)
@@ -118,7 +115,7 @@ def report_html(
     keys = ["rank", "col_name", "col_population", "col_coverage", "col_incidents", "col_uncovered", "col_gap", "col_nearby",
             "col_inc_share", "col_hour_share", "col_green_cov"]
     head = [t(k, lang) for k in keys + (["col_meeting_uncovered"] if meeting else [])]
-    stamp = datetime.now().strftime("%d.%m.%Y %H:%M")
+    stamp = formats.now(lang)
     demo_note = f'<p class="demo">{html.escape(t("demo_badge", lang).replace("**", ""))}</p>' if demo else ""
     filter_items = "".join(f"<li>{html.escape(f)}</li>" for f in filters)
     if definitions is None:

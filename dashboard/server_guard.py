@@ -17,7 +17,10 @@ a role that may import, on the import page); the guard
 - needs a ``Content-Length`` (411 without) and answers 413 when the upload
   would take one session's files in memory (stored plus still arriving) over
   :func:`session_budget`, or all sessions' files over :func:`total_budget`;
-- answers 404 to ``/_stcore/metrics``.
+- answers 404 to ``/_stcore/metrics``;
+- serves the session-cookie route (``/_atlas/session``, see ``dashboard.sessions``):
+  a one-time ticket from a script run is exchanged there for the ``Set-Cookie``
+  of the signed-in session; every other request to it is refused.
 
 When a session loses the right to upload (it leaves the import page, signs out
 or times out), its uploaded files are dropped from memory at once.
@@ -29,6 +32,8 @@ import os
 import re
 import threading
 from collections import defaultdict
+
+from dashboard import sessions
 
 UPLOAD_PREFIX = "/_stcore/upload_file"
 UPLOAD_RE = re.compile(r"/_stcore/upload_file/([^/]+)/([^/]+)/?$")
@@ -217,7 +222,8 @@ def _content_length(scope) -> int | None:
 
 
 class Guard:
-    """ASGI middleware: uploads only for allowed sessions and within the budgets; no metrics."""
+    """ASGI middleware: uploads only for allowed sessions and within the budgets; no metrics;
+    the session-cookie route."""
 
     def __init__(self, app):
         self.app = app
@@ -228,6 +234,8 @@ class Guard:
         path = _path(scope)
         if METRICS_RE.search(path):
             return await _respond(send, 404, "Not Found")
+        if sessions.is_route(path):
+            return await sessions.handle(scope, receive, send)
         if UPLOAD_PREFIX not in path or scope.get("method") in OPEN_METHODS:
             return await self.app(scope, receive, send)
         upload = UPLOAD_RE.search(path)

@@ -28,6 +28,10 @@ class View:
     present: bool = False  # presentation mode for the projector
     zoom: float | None = None  # map zoom and centre (lat, lon) of a saved view
     center: tuple[float, float] | None = None
+    compare: tuple[str, ...] = ()  # districts compared side by side (at most COMPARE_MAX)
+
+
+COMPARE_MAX = 3
 
 
 def _list(params: dict, key: str, allowed) -> tuple[str, ...]:
@@ -87,6 +91,7 @@ def from_params(params: dict, district_codes=(), centre: str = domain.DEFAULT_CE
         present=str(params.get("present", "")) == "1",
         zoom=zoom,
         center=center,
+        compare=_list(params, "cmp", set(district_codes))[:COMPARE_MAX] if district_codes else (),
     )
 
 
@@ -131,6 +136,8 @@ def to_params(view: View) -> dict[str, str]:
         out["layers"] = ",".join(view.layers)
     if view.district:
         out["sel"] = view.district
+    if view.compare:
+        out["cmp"] = ",".join(view.compare)
     if view.present:
         out["present"] = "1"
     if view.zoom is not None:
@@ -141,7 +148,7 @@ def to_params(view: View) -> dict[str, str]:
 
 
 PARAM_KEYS = frozenset(
-    {"lang", "from", "to", "h", "wd", "cat", "src", "unit", "mode", "d", "outside", "metric", "layers", "sel", "present", "z", "c"}
+    {"lang", "from", "to", "h", "wd", "cat", "src", "unit", "mode", "d", "outside", "metric", "layers", "sel", "cmp", "present", "z", "c"}
 )
 POSITION_KEYS = ("z", "c")
 

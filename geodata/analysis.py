@@ -159,13 +159,21 @@ def shift_mask(prep: Prepared, sel: Selection) -> np.ndarray:
     return mask
 
 
-def analyse(prep: Prepared, sel: Selection) -> Result:
+def patrol_presence(prep: Prepared, sel: Selection) -> tuple[presence.Presence, np.ndarray]:
+    """Regular patrol presence for the selection's time window, units and modes, and which
+    incidents (of all) it covers. Depends on nothing else in the selection, so a caller may
+    keep it across changes of categories, sources or districts and pass it to ``analyse``."""
+    pres = gaps.regular_presence(prep.gaps, sel.window, sel.units, sel.modes)
+    return pres, gaps.covered_regular(prep.gaps, pres)
+
+
+def analyse(prep: Prepared, sel: Selection, patrols: tuple[presence.Presence, np.ndarray] | None = None) -> Result:
+    """The figures for one selection; ``patrols`` is ``patrol_presence(prep, sel)`` if already known."""
     codes = districts_in_scope(prep, sel)
     selected = incident_mask(prep, sel, codes)
     shift_ok = unit_mask(prep, sel)
     index = prep.gaps
-    pres = gaps.regular_presence(index, sel.window, sel.units, sel.modes)
-    covered_all = gaps.covered_regular(index, pres)
+    pres, covered_all = patrols if patrols is not None else patrol_presence(prep, sel)
     nearby_all = gaps.covered_flags(index, len(prep.incidents), shift_ok)
     inc = prep.incidents[selected].assign(covered=covered_all[selected], patrol_nearby=nearby_all[selected])
     active = shift_mask(prep, sel)

@@ -30,6 +30,14 @@ def hexagons(cell_ids: pd.Series, min_count: int = 1) -> gpd.GeoDataFrame:
     )
 
 
+def in_cells_touching(cell_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, window: tuple[float, float, float, float]) -> np.ndarray:
+    """Mask over points: those whose cell holds at least one point inside ``window``
+    (lon/lat box). A cell is kept or dropped whole, so its count never depends on the window."""
+    w, s, e, n = window
+    inside = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+    return pd.Series(cell_ids).isin(pd.unique(cell_ids[inside])).to_numpy()  # hashed: cell ids are strings
+
+
 def resolution_for_zoom(zoom: int | float | None) -> int:
     """A hexagon size that reads well at a Leaflet zoom level."""
     z = 12 if zoom is None else zoom

@@ -24,6 +24,16 @@ Neither the audit log nor the throttle table receives what was typed into the
 name field unless it is the name of an account, nor a typed join code, nor a
 client address: instead a short keyed hash (HMAC-SHA256 with a random key kept in ``<accounts file>.key``,
 the first 12 hex digits), so that repeated attempts can still be correlated.
+
+Server-side sessions (``sessions`` table) let a signed-in browser survive a
+reload: the browser holds a random token (``secrets.token_urlsafe(32)``) in an
+HttpOnly cookie, the file only its keyed hash (full HMAC-SHA256 with the same
+key), so that a copy of the file signs nobody in. A row names the account (or
+the participant) and its role, when the session started and was last used, and
+the client's pseudonym (never its address). Removing or disabling an account
+and a new password end all of its sessions in the same transaction; how long an
+idle session lives is the app's setting (``ATLAS_SESSION_MINUTES``), applied
+when a session is looked up (:meth:`AccountStore.find_session`).
 """
 
 from __future__ import annotations
@@ -81,6 +91,20 @@ CREATE TABLE IF NOT EXISTS throttle (
     PRIMARY KEY (scope, subject, client)
 );
 DROP TABLE IF EXISTS login_failures;
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT NOT NULL PRIMARY KEY,
+    account TEXT NOT NULL COLLATE NOCASE,
+    role TEXT NOT NULL,
+    via TEXT NOT NULL,
+    account_created TEXT,
+    workshop_id TEXT,
+    participant TEXT,
+    created TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    client TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
+CREATE INDEX IF NOT EXISTS sessions_last_seen ON sessions (last_seen);
 """
 
 
@@ -112,7 +136,34 @@ SIGN_IN = Throttle("login", 5, timedelta(minutes=1), timedelta(hours=1), timedel
 JOIN = Throttle("join", 10, timedelta(minutes=1), timedelta(minutes=15), timedelta(minutes=15))
 MAX_FAILURES = SIGN_IN.max_failures
 
+# Server-side sessions: how often ``last_seen`` is written at most, and the longest token looked up.
+SESSION_TOUCH = timedelta(seconds=30)
+MAX_TOKEN_LENGTH = 128
+
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Session:
+    """A stored server-side session (its ``id`` is the keyed hash of the browser's token).
+
+    ``account_created`` is set for sessions of an account (the account's ``created``, so that
+    an account removed and created anew under the same name does not inherit them); sessions
+    of workshop participants and of the public view have none."""
+
+    id: str
+    account: str
+    role: str
+    via: str
+    account_created: str | None
+    workshop_id: str | None
+    participant: str | None
+    created: datetime
+    last_seen: datetime
+    client: str
+
+    def idle(self, now: datetime | None = None) -> timedelta:
+        return _utc(now) - self.last_seen
 
 
 class AccountError(ValueError):
@@ -346,6 +397,7 @@ class AccountStore:
             stored = self._existing(conn, name)
             conn.execute("DELETE FROM accounts WHERE name = ?", (stored,))
             self._unlock(conn, stored)
+            self._end_account_sessions(conn, stored)
             self._record(conn, actor, "account_remove", stored)
 
     def set_role(self, name: str, role: str, *, actor: str = "cli") -> None:
@@ -357,7 +409,7 @@ class AccountStore:
             self._record(conn, actor, "account_set_role", stored, f"role={old} -> {role}")
 
     def set_password(self, name: str, password: str, *, actor: str = "cli") -> None:
-        """New password; also lifts the locks on the name."""
+        """New password; also lifts the locks on the name and ends the account's sessions."""
         if not valid_name(name):
             raise AccountError(f"unknown account '{name}'")
         hashed = self._hash(password)
@@ -365,6 +417,7 @@ class AccountStore:
             stored = self._existing(conn, name)
             conn.execute("UPDATE accounts SET hash = ? WHERE name = ?", (hashed, stored))
             self._unlock(conn, stored)
+            self._end_account_sessions(conn, stored)
             self._record(conn, actor, "account_set_password", stored)
 
     def set_disabled(self, name: str, disabled: bool, *, actor: str = "cli") -> None:
@@ -372,6 +425,8 @@ class AccountStore:
         with transaction(self.path) as conn:
             stored = self._existing(conn, name)
             conn.execute("UPDATE accounts SET disabled = ? WHERE name = ?", (int(bool(disabled)), stored))
+            if disabled:
+                self._end_account_sessions(conn, stored)
             self._record(conn, actor, "account_disable" if disabled else "account_enable", stored)
 
     def unlock(self, name: str, *, actor: str = "cli") -> int:
@@ -522,14 +577,106 @@ class AccountStore:
         )
         return _Count(None, failures, locks)
 
+    # -- server-side sessions ----------------------------------------------
+    _SESSION_COLUMNS = ("id, account, role, via, account_created, workshop_id, participant, created, "
+                        "last_seen, client")
+
+    def session_id(self, token: str) -> str:
+        """What a session is stored under: the keyed hash of its token (the token is never stored)."""
+        return self._keyed("session", token)
+
+    def open_session(self, account: str, role: str, via: str, *, account_created: str | None = None,
+                     workshop_id: str | None = None, participant: str | None = None,
+                     client: str | None = None, now: datetime | None = None,
+                     idle: timedelta | None = None) -> tuple[str, Session] | None:
+        """Start a session; returns the token for the browser and the stored session.
+
+        With ``account_created`` the session belongs to the account ``account``: it is only
+        started while that account (created then) exists and is enabled, checked in the same
+        transaction (else None). With ``idle``, sessions unused for longer are deleted first."""
+        check_role(role)
+        now = _utc(now)
+        token = secrets.token_urlsafe(32)
+        sid, client = self.session_id(token), self._client_id(client)
+        with transaction(self.path) as conn:
+            if idle is not None:
+                conn.execute("DELETE FROM sessions WHERE last_seen < ?", (_iso(now - idle),))
+            if account_created is not None:
+                row = conn.execute("SELECT name, created, disabled FROM accounts WHERE name = ?", (account,)).fetchone()
+                if row is None or row["created"] != account_created or row["disabled"]:
+                    return None
+                account = row["name"]
+            conn.execute(
+                f"INSERT INTO sessions ({self._SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, account, role, via, account_created, workshop_id, participant, _iso(now), _iso(now), client),
+            )
+        return token, Session(sid, account, role, via, account_created, workshop_id, participant, now, now, client)
+
+    def find_session(self, token: object) -> Session | None:
+        """The session of a browser's token, or None (unknown, ended, or not a token at all).
+        Whether it has been idle too long is for the caller to decide (:meth:`Session.idle`)."""
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        return self.session(self.session_id(token))
+
+    def session(self, sid: str) -> Session | None:
+        """The stored session ``sid`` (a keyed hash), or None: one indexed read."""
+        rows = self._read(f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE id = ?", (sid,))
+        return self._session(rows[0]) if rows else None
+
+    def sessions_of(self, name: str) -> list[Session]:
+        """The sessions of the account ``name`` (any spelling), oldest first."""
+        rows = self._read(f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE account = ? "
+                          "AND account_created IS NOT NULL ORDER BY created", (name,))
+        return [self._session(row) for row in rows]
+
+    def touch_session(self, sid: str, now: datetime | None = None) -> bool:
+        """Note that the session was used now; False if it no longer exists. Callers write at
+        most every ``SESSION_TOUCH`` (they have just read ``last_seen``)."""
+        now = _utc(now)
+        with transaction(self.path) as conn:
+            conn.execute("UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen < ?", (_iso(now), sid, _iso(now)))
+            return conn.execute("SELECT 1 FROM sessions WHERE id = ?", (sid,)).fetchone() is not None
+
+    def set_session_role(self, sid: str, role: str) -> None:
+        """The role a live session has taken on (its account's new role)."""
+        check_role(role)
+        with transaction(self.path) as conn:
+            conn.execute("UPDATE sessions SET role = ? WHERE id = ?", (role, sid))
+
+    def end_session(self, sid: str) -> bool:
+        """Delete one session (signing out); True if it existed."""
+        with transaction(self.path) as conn:
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount > 0
+
+    def end_sessions(self, name: str) -> int:
+        """Delete every session of the account ``name``; how many there were."""
+        with transaction(self.path) as conn:
+            return self._end_account_sessions(conn, name)
+
+    @staticmethod
+    def _end_account_sessions(conn: sqlite3.Connection, stored: str) -> int:
+        return conn.execute("DELETE FROM sessions WHERE account = ? AND account_created IS NOT NULL",
+                            (stored,)).rowcount
+
+    @staticmethod
+    def _session(row: sqlite3.Row) -> Session:
+        return Session(row["id"], row["account"], row["role"], row["via"], row["account_created"],
+                       row["workshop_id"], row["participant"], _parse(row["created"]), _parse(row["last_seen"]),
+                       row["client"])
+
     # -- pseudonyms for the audit log ----------------------------------------
     def pseudonym(self, kind: str, value: str) -> str:
         """A keyed hash (HMAC-SHA256, first ``PSEUDONYM_LENGTH`` hex digits) of ``value``: equal
         values give equal pseudonyms, and without the key file nothing can be tried against them."""
+        return self._keyed(kind, value)[:PSEUDONYM_LENGTH]
+
+    def _keyed(self, kind: str, value: str) -> str:
+        """HMAC-SHA256 of ``value`` (in the domain ``kind``) with the key beside the file, in hex."""
         if self._key is None:
             self._key = _load_key(key_path(self.path))
         digest = hmac.new(self._key, f"{kind}\x00{value}".encode("utf-8", "surrogatepass"), hashlib.sha256)
-        return digest.hexdigest()[:PSEUDONYM_LENGTH]
+        return digest.hexdigest()
 
     def _unknown_name(self, typed: str) -> str:
         """How a typed name that is no account appears in the audit log (``unknown:`` + pseudonym;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from geodata import analysis, domain, presence
+from loaders import derived
 from loaders.paths import beside_store
 from loaders.store import GeoPackageStore
 
@@ -32,14 +33,27 @@ def load_prepared(
     ``reach`` (metres per mode), ``tolerance_min``, ``regular_share`` and
     ``grid_m`` default to ATLAS_REACH (e.g. "foot=150,bike=250,vehicle=400"),
     ATLAS_COVER_MINUTES (60), ATLAS_REGULAR_SHARE (0.5) and ATLAS_GRID_M (100).
+
+    The result is kept beside the store per data version (``loaders.derived``), so an
+    app start after the first reads it instead of computing it again.
     """
-    frames = {layer: store.read(layer) for layer in (*domain.LAYERS, *domain.TABLES)}
+    version = store.version()  # before reading: a write meanwhile gives a new version, never a stale file
     reach = reach or _reach_from_env()
     tolerance = tolerance_min if tolerance_min is not None else int(os.environ.get("ATLAS_COVER_MINUTES", "60"))
     share = regular_share if regular_share is not None else float(os.environ.get("ATLAS_REGULAR_SHARE", presence.DEFAULT_REGULAR_SHARE))
     grid = grid_m if grid_m is not None else float(os.environ.get("ATLAS_GRID_M", presence.DEFAULT_GRID_M))
-    return analysis.prepare(frames, reach=reach, tolerance_min=tolerance, regular_share=share, grid_m=grid,
-                            record_secret=record_secret(store.location))
+    secret = record_secret(store.location)
+    settings = {"reach": sorted(reach.items()), "tolerance_min": tolerance, "regular_share": share, "grid_m": grid}
+    directory = beside_store(derived.DIRNAME, "ATLAS_DERIVED_DIR", store.location)
+    name = derived.key(version, settings, secret)
+    kept = derived.load(directory, name)
+    if isinstance(kept, analysis.Prepared):
+        return kept
+    frames = {layer: store.read(layer) for layer in (*domain.LAYERS, *domain.TABLES)}
+    prep = analysis.prepare(frames, reach=reach, tolerance_min=tolerance, regular_share=share, grid_m=grid, record_secret=secret)
+    if store.version() == version:  # nothing written while reading
+        derived.save(directory, name, prep)
+    return prep
 
 
 def record_secret(store_location: str | None = None) -> bytes:

@@ -794,6 +794,8 @@ class _RosterBuilder:
             if ring is not None:
                 return ring
         ring = self._block(self._roomy(pts[0], inner)[None, :], axes, block_m, inner, 0.0)
+        if ring is None:  # a narrow district: a small block where it is widest
+            ring = _inscribed_square(inner, axes)
         if ring is None:
             raise RuntimeError(f"no room for a patrol loop in district {code}")
         return ring
@@ -841,6 +843,19 @@ class _RosterBuilder:
             _Route(key, code, unit, mode, geom, tuple(int(w) for w in weekdays), int(round(start_h * 60)),
                    int(round(hours * 60)), p, **recurrence)
         )
+
+
+def _inscribed_square(inner: BaseGeometry, axes: np.ndarray) -> BaseGeometry | None:
+    """A square loop, turned like the street grid ``axes``, around the centre of the largest
+    circle inside ``inner``: its corners stay inside that circle, so the loop fits."""
+    part = max(getattr(inner, "geoms", [inner]), key=lambda g: g.area)
+    radius_line = shapely.maximum_inscribed_circle(part)
+    centre, radius = np.asarray(radius_line.coords[0]), radius_line.length
+    if radius < 5.0:
+        return None
+    square = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1], [1, 1]], dtype=float)
+    ring = shapely.LineString(centre + (0.6 * radius * square) @ axes)
+    return ring if inner.contains(ring) else None
 
 
 def _detour(a: np.ndarray, b: np.ndarray, probe: BaseGeometry) -> list[np.ndarray]:

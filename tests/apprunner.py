@@ -47,18 +47,16 @@ def running_app(db: Path, extra_env: dict | None = None, timeout: float = 120):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
+        def healthy() -> bool:
             if proc.poll() is not None:
                 raise RuntimeError(f"app exited early: {(db.parent / f'streamlit-{port}.log').read_text()}")
             try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
+                return httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("app did not start")
-            time.sleep(0.3)
+                return False
+
+        if not poll(healthy, timeout, interval=0.3):
+            raise TimeoutError("app did not start")
         yield url
     finally:
         proc.terminate()
@@ -108,24 +106,47 @@ def login(page, url: str, name: str, password: str = PASSWORD, path: str = "/") 
     page.get_by_label("Name").fill(name)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
-    page.get_by_text("Angemeldet:").wait_for(timeout=60_000)
+    page.get_by_text("Angemeldet:").wait_for(timeout=WAIT_MS)
 
 
 # How long a browser test waits for a positive signal before it fails. The suite runs two
 # workers, each with its own app server and browser, on a shared two-core machine.
 TIMEOUT_S = float(os.environ.get("ATLAS_TEST_TIMEOUT", "120"))
+WAIT_MS = int(TIMEOUT_S * 1000)  # the same, for playwright's waits
 
 
-def wait_until(fn, timeout: float | None = None, what: str = "condition"):
-    """Poll ``fn`` until it returns something true (at most ``timeout``, default
-    ``TIMEOUT_S`` seconds); fail naming ``what``."""
-    deadline = time.monotonic() + (TIMEOUT_S if timeout is None else max(timeout, TIMEOUT_S))
-    while time.monotonic() < deadline:
+def poll(fn, seconds: float, interval: float = 0.2):
+    """The first true value of ``fn`` within ``seconds``, checked every ``interval``; else None.
+    The one polling loop of the tests: callers wait for a positive signal, never a fixed time."""
+    deadline = time.monotonic() + seconds
+    while True:
         value = fn()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+        if value or time.monotonic() > deadline:
+            return value or None
+        time.sleep(interval)
+
+
+def wait_until(fn, timeout: float | None = None, what="condition"):
+    """Poll ``fn`` until it returns something true (at most ``timeout``, default
+    ``TIMEOUT_S`` seconds); fail naming ``what`` (a text, or a function giving one
+    that reports what was seen at the time)."""
+    value = poll(fn, TIMEOUT_S if timeout is None else max(timeout, TIMEOUT_S))
+    if value is None:
+        raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
+    return value
+
+
+def app_idle(page, polls: int = 3) -> None:
+    """Wait until the app has finished its script runs: Streamlit's running indicator is absent
+    on ``polls`` consecutive checks (a rerun may start a moment after the last one ended)."""
+    quiet = [0]
+
+    def idle() -> bool:
+        running = page.locator('[data-testid="stStatusWidgetRunningIcon"]').count() > 0
+        quiet[0] = 0 if running else quiet[0] + 1
+        return quiet[0] >= polls
+
+    wait_until(idle, what="the app to finish its run")
 
 
 def map_frame(page, timeout: float = 60.0):
@@ -134,14 +155,15 @@ def map_frame(page, timeout: float = 60.0):
     return wait_until(lambda: next((f for f in page.frames if "streamlit_folium" in f.url), None), timeout, "the map")
 
 
-def open_page(page, title: str, timeout: float | None = None) -> None:
-    """Go to another page inside the same session (a reload would start a new, signed-out session).
+def open_page(page, title: str, timeout: float | None = None, heading: str | None = None) -> None:
+    """Go to another page inside the same session (a reload starts a new Streamlit session, which
+    resumes the signed-in one from the session cookie).
 
     A click that lands while the current page is still being drawn can be lost on a
     busy machine; the link is clicked again until the page's heading shows.
     """
     link = page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True)
-    heading = page.get_by_role("heading", name=title).first
+    heading = page.get_by_role("heading", name=heading or title).first
     deadline = time.monotonic() + (TIMEOUT_S if timeout is None else timeout)
     while True:
         link.click()
@@ -163,5 +185,20 @@ def click_map(page, frame, lon: float, lat: float, nth: int = 0) -> None:
 
 def districts_drawn(frame, count: int = 39) -> None:
     """Wait until the map shows all district shapes."""
-    frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+    frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)
     wait_until(lambda: frame.locator(".leaflet-districts-pane path").count() == count, what=f"{count} district shapes")
+
+
+def retry_until(page, action, done, what: str, attempt_s: float = 20) -> None:
+    """Do ``action`` until ``done()`` holds: a click or typed entry that lands while the page is
+    being redrawn can be lost; each attempt waits up to ``attempt_s`` for its effect."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        app_idle(page)
+        if done():
+            return
+        action()
+        if poll(done, attempt_s):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from loaders.store import GeoPackageStore
@@ -61,10 +63,10 @@ def test_night_hours_change_incidents_and_patrols(app):
 
 def test_category_filter_and_district_panel(app):
     app.run()
-    app.sidebar.multiselect(key="f_cat").set_value(["racist_insult"]).run()
+    app.sidebar.multiselect(key="f_cat__de").set_value(["racist_insult"]).run()
     n = as_int(metric(app, "Vorfälle im Filter"))
     assert 0 < n < 4000
-    app.selectbox(key="v_sel").set_value("21").run()
+    app.selectbox(key="v_sel__de").set_value("21").run()
     assert not app.exception
     assert any("Sonnenberg" in m.value for m in app.markdown)
     # the district panel shows its incidents by category and by hour
@@ -80,8 +82,8 @@ def test_url_parameters_open_a_shared_view(demo_db, monkeypatch):
     assert not at.exception
     assert sorted(table_names(at)) == ["Sonnenberg", "Zentrum"]
     assert at.sidebar.multiselect(key="f_d").value == ["01", "21"]
-    assert at.selectbox(key="v_metric").value == "coverage_share"
-    assert at.sidebar.pills(key="f_wd").value == [5, 6]
+    assert at.selectbox(key="v_metric__de").value == "coverage_share"
+    assert at.sidebar.pills(key="f_wd__de").value == [5, 6]
 
 
 def test_english_interface(app):
@@ -104,7 +106,10 @@ def test_info_page_lists_sources(app):
     app.switch_page("views/info.py").run()
     assert not app.exception
     sources = app.dataframe[0].value
-    assert "incidents" in set(sources["layer"])
+    assert list(sources.columns) == ["Ebene", "Quelle", "Lizenz", "Demo-Daten", "Stand (Ortszeit)"]
+    assert "Vorfälle" in set(sources["Ebene"]) and set(sources["Demo-Daten"]) == {"Ja"}
+    # retrieval time in local time, German format
+    assert all(re.fullmatch(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d", v) for v in sources["Stand (Ortszeit)"])
 
 
 def test_a_map_click_opens_the_district_under_it(app):
@@ -112,8 +117,24 @@ def test_a_map_click_opens_the_district_under_it(app):
     app.session_state["atlas_map"] = {"last_clicked": {"lat": 50.8346, "lng": 12.9215}, "zoom": 12}
     app.run()
     assert not app.exception
-    assert app.selectbox(key="v_sel").value == "01"
+    assert app.selectbox(key="v_sel__de").value == "01"
     assert any("Zentrum (01)" in m.value for m in app.markdown)
+
+
+def test_a_click_on_a_point_with_a_popup_opens_its_district_too(app):
+    app.run()
+    # Leaflet reports a click on a shape with a popup only as an object click
+    app.session_state["atlas_map"] = {"last_clicked": {"lat": 50.8346, "lng": 12.9215}, "zoom": 12}
+    app.run()
+    app.session_state["atlas_map"] = {
+        "last_clicked": {"lat": 50.8346, "lng": 12.9215},
+        "last_object_clicked": {"lat": 50.8120, "lng": 12.8220},
+        "last_object_clicked_count": 1,
+        "zoom": 12,
+    }
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="v_sel__de").value not in (None, "01")
 
 
 def test_presentation_mode_shows_the_active_filters(app):
@@ -123,8 +144,10 @@ def test_presentation_mode_shows_the_active_filters(app):
     app.run()
     assert not app.exception
     assert not app.title  # large map, no page furniture
-    banner = " ".join(i.value for i in app.info)
+    banner = next(m.value for m in app.markdown if "atlas-filter-banner" in m.value)
     assert "20:00–04:00" in banner and "nur außerhalb des Zentrums" in banner
+    assert "Demo-Daten" in banner and not app.warning  # the demo label sits in the header line
+    assert "Kategorien" not in banner  # only filters that narrow the data
     assert any(b.label == "Präsentation beenden" for b in app.button)
     next(b for b in app.button if b.label == "Präsentation beenden").click().run()
     assert app.title and "present" not in app.query_params
@@ -133,7 +156,7 @@ def test_presentation_mode_shows_the_active_filters(app):
 def test_saved_views_store_and_reopen(app):
     app.run()
     app.sidebar.toggle(key="f_outside").set_value(True)
-    app.sidebar.multiselect(key="f_cat").set_value(["racist_insult"]).run()
+    app.sidebar.multiselect(key="f_cat__de").set_value(["racist_insult"]).run()
     app.sidebar.text_input(key="view_name").set_value("Rassismus außerhalb")
     app.sidebar.button(key="view_save").click().run()
     assert not app.exception
@@ -145,8 +168,8 @@ def test_saved_views_store_and_reopen(app):
     params = views.loc["Rassismus außerhalb", "params"]
     assert "outside=1" in params and "cat=racist_insult" in params
     app.sidebar.toggle(key="f_outside").set_value(False)
-    app.sidebar.multiselect(key="f_cat").set_value([]).run()
+    app.sidebar.multiselect(key="f_cat__de").set_value([]).run()
     assert app.sidebar.toggle(key="f_outside").value is False
     app.sidebar.button(key="open_view_Rassismus außerhalb").click().run()
     assert app.sidebar.toggle(key="f_outside").value is True
-    assert app.sidebar.multiselect(key="f_cat").value == ["racist_insult"]
+    assert app.sidebar.multiselect(key="f_cat__de").value == ["racist_insult"]

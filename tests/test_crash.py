@@ -7,10 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from loaders.store import GeoPackageStore, Provenance
+from tests.apprunner import poll
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,13 +27,12 @@ def test_kill_during_import_keeps_previous_store(tmp_path, city):
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     size = db.stat().st_size
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
+    def writing() -> bool:
         # kill once the writer's copy has grown past the original: new rows are being written
         copies = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp.gpkg")]
-        if any(p.exists() and p.stat().st_size > size for p in copies):
-            break
-        time.sleep(0.01)
+        return proc.poll() is not None or any(p.exists() and p.stat().st_size > size for p in copies)
+
+    poll(writing, 120, interval=0.01)
     assert proc.poll() is None, "the import finished before it could be interrupted"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

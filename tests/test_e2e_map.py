@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlparse
 
 import pytest
 
 from loaders import demo
 from loaders.store import GeoPackageStore
-from tests.apprunner import ARTIFACTS, chromium, click_map, create_accounts, districts_drawn, login, map_frame, running_app, wait_until
+from tests.apprunner import WAIT_MS, ARTIFACTS, app_idle, chromium, click_map, create_accounts, districts_drawn, login, map_frame, running_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +54,7 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
         page.on("request", lambda r: foreign.append(r.url) if urlparse(r.url).hostname not in ("127.0.0.1", "localhost", None) else None)
         login(page, app_url, "admin-user")
         frame = map_frame(page)
-        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)
         wait_until(lambda: pane_count(frame, "districts") == 39, what="39 district shapes")
         counts = {pane: pane_count(frame, pane) for pane in PANES}
         assert all(n > 0 for n in counts.values()), counts
@@ -69,7 +68,7 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
         frame.evaluate("window.map.setZoom(12.5); window.__atlasMarker = 42")
         # the server answers the zoom with finer hexagons
         wait_until(lambda: incident_signature(frame) != initial, what="hexagons for the new zoom")
-        time.sleep(1)
+        app_idle(page)
         before_kpi = kpi(page)
         before_fill = frame.evaluate(
             "Array.from(document.querySelectorAll('.leaflet-districts-pane path')).map(p => p.getAttribute('fill')).join()"
@@ -88,16 +87,57 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
         assert frame.evaluate("window.__atlasMarker") == 42
         assert frame.evaluate("window.map.getZoom()") == 12.5
         wait_until(lambda: "outside=1" in page.url, what="the filter in the link")
-        time.sleep(1)
+        app_idle(page)
         page.screenshot(path=str(ARTIFACTS / "map.png"))
         assert foreign == []
+
+
+def layer_census(frame) -> dict:
+    """What the live map holds: Leaflet layers, the groups streamlit-folium tracks, the atlas's layers."""
+    return frame.evaluate(
+        "({leaflet: Object.keys(map._layers).length, tracked: (window.feature_group || []).length,"
+        " atlas: Object.keys(map.atlasLayers || {}).sort().join(), builds: map.atlasBuilds || 0})"
+    )
+
+
+def test_a_filter_change_rebuilds_only_the_layers_it_changes(app_url):
+    """No new map, no growing list of layers: a filter change swaps the layers it
+    changes inside the live map; the facilities and meeting points stay as they are."""
+    with chromium() as browser:
+        page = signed_in(browser, app_url)
+        frame = map_frame(page)
+        wait_until(lambda: pane_count(frame, "districts") == 39, what="39 district shapes")
+        app_idle(page)
+        frame.evaluate("window.__atlasMarker = 7; window.__kept = [map.atlasLayers.facilities.layer, map.atlasLayers.meeting.layer]; null")
+        toggle = page.get_by_text("nur außerhalb des Zentrums")
+        seen = []
+        for i in range(6):
+            before = layer_census(frame)["builds"]
+            kpi_before = kpi(page)
+            toggle.click()
+            wait_until(lambda: kpi(page) != kpi_before, what=f"the figures after change {i + 1}")
+            wait_until(lambda: layer_census(frame)["builds"] > before, what=f"the layers after change {i + 1}")
+            app_idle(page)
+            seen.append(layer_census(frame))
+        # the same map all along (its frame was never reloaded), the unchanged layers never rebuilt
+        assert frame.evaluate("window.__atlasMarker") == 7
+        assert frame.evaluate("map.atlasLayers.facilities.layer === window.__kept[0] && map.atlasLayers.meeting.layer === window.__kept[1]")
+        # flat: after the same filter, the same number of layers, and one group tracked by streamlit-folium
+        assert seen[1]["leaflet"] == seen[3]["leaflet"] == seen[5]["leaflet"], seen
+        assert seen[0]["leaflet"] == seen[2]["leaflet"] == seen[4]["leaflet"], seen
+        assert {c["tracked"] for c in seen} == {1}, seen  # the one (empty) group of the layer set
+        assert seen[0]["atlas"] == "coverage,district_marks,districts,facilities,green,incidents,meeting", seen
+        # "outside the centre" changes the districts' figures and the incidents; patrols, green spaces,
+        # facilities and meeting points stay
+        steps = [b["builds"] - a["builds"] for a, b in zip(seen, seen[1:])]
+        assert max(steps) <= 2, steps
 
 
 def test_shared_link_reopens_the_view(app_url):
     with chromium() as browser:
         page = signed_in(browser, app_url, "/?outside=1&h=20-4&cat=racist_insult,verbal_violence", (1400, 900))
         frame = map_frame(page)
-        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)
         text = page.locator('[data-testid="stSidebar"]').inner_text()
         assert "20:00" in text and "04:00" in text and "über Mitternacht" in text
         assert "Rassistische Beleidigung" in text and "Verbale Gewalt" in text
@@ -111,15 +151,15 @@ def test_clicking_a_district_opens_its_panel(app_url):
         click_map(page, frame, 12.9441, 50.8379)  # Sonnenberg's representative point (from the district facts)
         wait_until(lambda: "Sonnenberg (21)" in page.locator('[data-testid="stMain"]').inner_text(), what="the district panel")
         assert "sel=21" in page.url
-        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=WAIT_MS)
 
 
 def test_language_switch_keeps_the_view_and_goes_into_the_link(app_url):
     with chromium() as browser:
         page = signed_in(browser, app_url, "/?h=20-4", (1400, 900))
-        map_frame(page).locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        map_frame(page).locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)
         page.get_by_text("English").click()
-        page.get_by_text("Prevention Atlas Chemnitz").wait_for(timeout=30_000)
+        page.get_by_text("Prevention Atlas Chemnitz").wait_for(timeout=WAIT_MS)
         wait_until(lambda: "lang=en" in page.url and "h=20-4" in page.url, what="the link to carry the language")
         wait_until(lambda: "across midnight" in page.locator('[data-testid="stSidebar"]').inner_text(), what="English filters")
 
@@ -133,7 +173,7 @@ def test_gaps_page_in_the_browser(app_url):
         main = page.locator('[data-testid="stMain"]')
         wait_until(lambda: "Stadtteile nach Lückenwert" in main.inner_text(), what="the ranking")
         assert page.get_by_text("Bericht für die Sitzung (HTML, druckbar)").count() == 1
-        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / "gaps.png"), full_page=True)
 
 
@@ -141,6 +181,6 @@ def test_main_map_draws_the_hotspot_layer_on_request(app_url):
     with chromium() as browser:
         page = signed_in(browser, app_url, "/?layers=districts,incidents,hotspots&metric=gap_score", (1400, 900))
         frame = map_frame(page)
-        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+        frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)
         wait_until(lambda: pane_count(frame, "hotspots") > 0, what="hotspot cells on the main map")
         assert pane_count(frame, "meeting") == 0 and pane_count(frame, "green") == 0

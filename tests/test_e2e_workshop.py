@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from loaders import demo
 from loaders.store import GeoPackageStore
 from loaders.workshops import WorkshopStore, default_path
-from tests.apprunner import chromium, click_map, create_accounts, login, open_page, running_app, wait_until
+from tests.apprunner import WAIT_MS, TIMEOUT_S, app_idle, chromium, poll, click_map, create_accounts, login, open_page, running_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +43,12 @@ def tap_map(page, lon, lat):
     iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').first
     iframe.scroll_into_view_if_needed()
     frame = wait_until(lambda: maps(page) and maps(page)[0], what="the map")
-    frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)
+    frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)
+    before = iframe.bounding_box()
     click_map(page, frame, lon, lat)
+    # pressing on the map focuses it; that must not scroll the page between press and release
+    # (on a phone the map reaches below the fold, and the tap would land on another place)
+    assert iframe.bounding_box()["y"] == before["y"]
 
 
 def sonnenberg_unsafe(page) -> str | None:
@@ -71,9 +75,9 @@ def test_a_whole_workshop(app):
         open_page(lead, "Workshop")
         lead.get_by_label("Titel").fill("Sonnenberg bei Nacht")
         lead.get_by_role("button", name="Neuen Workshop anlegen").click()
-        lead.get_by_text("Workshop angelegt.").wait_for(timeout=30_000)
+        lead.get_by_text("Workshop angelegt.").wait_for(timeout=WAIT_MS)
         code = wait_until(lambda: re.search(r"Beitritts-Code: ([A-Z0-9]{6})", lead.locator('[data-testid="stMain"]').inner_text()), what="the code")[1]
-        lead.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)  # the QR code for the projector
+        lead.locator('[data-testid="stImage"] img').first.wait_for(timeout=WAIT_MS)  # the QR code for the projector
 
         # three participants on phones join with the code
         phones = []
@@ -81,9 +85,9 @@ def test_a_whole_workshop(app):
             page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
             page.goto(f"{url}/?join={code}")
             page.get_by_role("button", name="Beitreten").click()
-            page.get_by_text("Sonnenberg bei Nacht").first.wait_for(timeout=60_000)
+            page.get_by_text("Sonnenberg bei Nacht").first.wait_for(timeout=TIMEOUT_S * 1000)
             tap_map(page, lon, lat)
-            page.get_by_text("Ort: ").wait_for(timeout=30_000)
+            page.get_by_text("Ort: ").wait_for(timeout=WAIT_MS)
             page.get_by_text("fühle mich unsicher").first.click()
             page.get_by_text("nachts").first.click()
             page.get_by_label("Kommentar (freiwillig, ohne Namen)").fill(f"Eintrag {i} <b>ohne</b> Namen")
@@ -95,7 +99,7 @@ def test_a_whole_workshop(app):
         for page in phones:
             page.get_by_role("button", name="Eintragen").click(no_wait_after=True)
         for page in phones:
-            page.get_by_text("Danke, eingetragen.").wait_for(timeout=60_000)
+            page.get_by_text("Danke, eingetragen.").wait_for(timeout=WAIT_MS)
         store = WorkshopStore(default_path(str(db)))
         entries = store.observations()
         assert len(entries) == 3 and set(entries["comment"]) == {f"Eintrag {i} <b>ohne</b> Namen" for i in range(3)}
@@ -107,6 +111,7 @@ def test_a_whole_workshop(app):
             # component iframes load lazily: bring the discrepancy map into view
             try:
                 lead.get_by_role("heading", name="Gefühlte Unsicherheit und erfasste Vorfälle").scroll_into_view_if_needed(timeout=5_000)
+                lead.locator('iframe[title="streamlit_folium.st_folium"]').last.scroll_into_view_if_needed(timeout=5_000)
             except Exception:  # the page is being redrawn: try again
                 return None
             return sonnenberg_unsafe(lead)
@@ -122,12 +127,7 @@ def test_a_whole_workshop(app):
                 lead.get_by_role("button", name="Ausblenden").click(timeout=5_000)
             except Exception:  # redrawn while clicking: try again
                 return False
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                if len(store.observations()) == 2:
-                    return True
-                time.sleep(0.2)
-            return False
+            return bool(poll(lambda: len(store.observations()) == 2, 15))
 
         wait_until(hide, 120, "hiding one entry")
         wait_until(lambda: "Beiträge im Workshop: 2" in main.inner_text(), what="two visible entries")
@@ -144,9 +144,20 @@ def test_a_whole_workshop(app):
         wait_until(lambda: phone_markers() == 2, what="the participants' maps to update")
 
         # the export holds the visible entries only, without participant tokens
-        with lead.expect_download() as download:
-            lead.get_by_role("button", name="GeoJSON", exact=True).click()
-        exported = json.loads(open(download.value.path(), encoding="utf-8").read())
+        def download_geojson() -> str | None:
+            # a download that starts while the page reruns (a new entry arrived) is cancelled by the
+            # browser: the file it pointed to was replaced; the user clicks again
+            app_idle(lead)
+            with lead.expect_download() as download:
+                lead.get_by_role("button", name="GeoJSON", exact=True).click()
+            try:
+                return open(download.value.path(), encoding="utf-8").read()
+            except PlaywrightError as error:
+                if "canceled" not in str(error):
+                    raise
+                return None
+
+        exported = json.loads(wait_until(download_geojson, what="the GeoJSON export"))
         ids = [f["properties"]["id"] for f in exported["features"]]
         assert len(ids) == 2 and hidden_id not in ids
         assert "participant" not in json.dumps(exported)

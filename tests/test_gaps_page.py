@@ -48,7 +48,7 @@ def test_night_filter_changes_the_ranking(page):
 
 
 def test_heatmap_for_one_district(page):
-    page.selectbox(key="gap_scope").set_value("21").run()
+    page.selectbox(key="gap_scope__de").set_value("21").run()
     assert not page.exception
     assert len(page.get("plotly_chart")) == 3
 

@@ -31,7 +31,7 @@ from loaders.accounts import (
     key_path,
 )
 from loaders.audit import AuditLog
-from tests.apprunner import TIMEOUT_S
+from tests.apprunner import WAIT_MS, TIMEOUT_S
 from tests.conftest import open_app
 from tests.test_accounts import CountingHasher, cheap, log, path  # noqa: F401  (shared fixtures)
 
@@ -536,11 +536,11 @@ def test_browser_session_follows_demotion_and_removal(live):
         assert cli(path, "set-role", "rat", "workshop").returncode == 0
         mark = len(received.frames)
         open_page(page, "Lücken")  # the next interaction
-        page.get_by_text("Workshop", exact=True).first.wait_for(timeout=60_000)  # the role in the sidebar
+        page.get_by_text("Workshop", exact=True).first.wait_for(timeout=WAIT_MS)  # the role in the sidebar
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Karte", exact=True).click()
-        page.get_by_role("checkbox", name=re.compile("^Stadtteile")).wait_for(timeout=60_000)
+        page.get_by_role("checkbox", name=re.compile("^Stadtteile")).wait_for(timeout=WAIT_MS)
         fresh = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-        fresh.locator(".leaflet-districts-pane path").first.wait_for(timeout=60_000)  # the map has been drawn
+        fresh.locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)  # the map has been drawn
         assert page.get_by_role("checkbox", name=re.compile("Treffpunkte")).count() == 0
         assert fresh.locator(".leaflet-meeting-pane path").count() == 0
         assert b"(fiktiv)" not in received.since(mark)  # no meeting point left the server after the demotion
@@ -551,6 +551,7 @@ def test_browser_session_follows_demotion_and_removal(live):
         except PlaywrightError:
             pass  # the navigation has gone: signed out already
         page.get_by_text("Sie wurden abgemeldet", exact=False).wait_for(timeout=TIMEOUT_S * 1000)
+        page.get_by_label("Passwort").wait_for(timeout=TIMEOUT_S * 1000)  # the notice comes first, then the form
         assert page.get_by_label("Passwort").count() == 1
     log = AuditLog(path).entries()
     mine = log[log["target"] == "rat"]
@@ -577,7 +578,7 @@ def test_browser_lockout_holds_per_client_address(live):
             attacker.get_by_label("Passwort").fill(WRONG if attempt <= SIGN_IN.max_failures else PASSWORD)
             attacker.get_by_role("button", name="Anmelden").click()
             wait_until(lambda: attempts() >= attempt, what=f"failed attempt {attempt} in the log")
-        attacker.get_by_text("Zu viele Fehlversuche").wait_for(timeout=30_000)
+        attacker.get_by_text("Zu viele Fehlversuche").wait_for(timeout=WAIT_MS)
         assert attacker.get_by_text("Angemeldet:").count() == 0
         state = accounts.throttle_state("login", "verwaltung", ATTACKER)
         assert state is not None and state["failures"] == SIGN_IN.max_failures  # counted for that address

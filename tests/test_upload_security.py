@@ -21,7 +21,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
 from dashboard import server_guard
-from tests.apprunner import chromium, create_accounts, login, open_page, running_app, wait_until
+from tests.apprunner import WAIT_MS, chromium, create_accounts, login, open_page, running_app, wait_until
 from tests.conftest import demo_store
 
 MB = 1024 * 1024
@@ -206,7 +206,7 @@ def test_uploads_follow_role_page_and_budget(app):
         open_page(admin, "Daten importieren")
         assert put(url, admin_id, size=(SESSION_MB - 1) * MB) == 204  # leaving dropped the files held
         admin.locator('[data-testid="stSidebar"]').get_by_role("button", name="Abmelden").click()
-        admin.get_by_role("button", name="Anmelden").wait_for(timeout=60_000)
+        admin.get_by_role("button", name="Anmelden").wait_for(timeout=WAIT_MS)
         assert put(url, admin_id, CSV) == 403  # signed out
         assert staged(tmp) == []  # the cleared upload's copy went when the page showed again
 
@@ -227,9 +227,9 @@ def staged(tmp: Path) -> list[str]:
 
 def choose(page, name: str) -> None:
     """Choose a file on the import page (first layer: districts) and wait for the check's summary."""
-    page.get_by_role("heading", name="Daten importieren").first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Daten importieren").first.wait_for(timeout=WAIT_MS)
     page.locator('input[type="file"]').set_input_files({"name": name, "mimeType": "application/geo+json", "buffer": DISTRICT})
-    page.get_by_text(f"{name}: 1 rows into 'districts'", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text(f"{name}: 1 rows into 'districts'", exact=False).first.wait_for(timeout=WAIT_MS)
 
 
 @pytest.mark.e2e

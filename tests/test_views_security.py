@@ -14,6 +14,8 @@ import re
 
 import pandas as pd
 import pytest
+
+from tests.apprunner import WAIT_MS
 from google.protobuf import text_format
 
 from dashboard.auth import SESSION_KEY, User
@@ -300,11 +302,11 @@ def _number(text: str) -> bool:
 def test_sources_page_names_restricted_layers_only_to_who_sees_them(demo_db, monkeypatch, ws, user, sees):
     at = run_as(demo_db, monkeypatch, user, "info")
     content = delivered(at)
-    layers = set(at.dataframe[0].value["layer"])
+    layers = set(at.dataframe[0].value["Ebene"])
     assert (SECRET_FILE in content) == sees
-    assert ("meeting_points" in layers) == sees
-    assert "districts" in layers
-    assert ("incidents" in layers) == (user.role != "public")
+    assert ("Treffpunkte" in layers) == sees
+    assert "Stadtteile" in layers
+    assert ("Vorfälle" in layers) == (user.role != "public")
 
 
 # -- in the real browser ---------------------------------------------------------------------
@@ -389,16 +391,16 @@ def test_lower_roles_receive_no_saved_view_code_or_provenance_in_the_browser(bro
         assert (page.get_by_text("Gespeicherte Ansichten").count() > 0) == (role == "workshop")
         if role == "workshop":
             open_page(page, "Workshop")
-            page.get_by_text("Zum Mitmachen öffnen Sie").first.wait_for(timeout=60_000)
+            page.get_by_text("Zum Mitmachen öffnen Sie").first.wait_for(timeout=WAIT_MS)
             check(got.content(page), "workshop page")
         open_page(page, "Daten & Quellen")
-        page.get_by_text("Kriminalitätsatlas 2025").first.wait_for(timeout=60_000)  # below the sources table
+        page.get_by_text("Kriminalitätsatlas 2025").first.wait_for(timeout=WAIT_MS)  # below the sources table
         check(got.content(page), "sources page")
 
 
 @pytest.mark.e2e
 def test_a_colleague_receives_the_shared_view_with_its_name_as_text(browser_app):
-    from tests.apprunner import chromium, districts_drawn, login, map_frame, wait_until
+    from tests.apprunner import chromium, districts_drawn, login, map_frame, retry_until, wait_until
 
     url, names, (lat, lon), _ = browser_app
     with chromium() as browser:
@@ -408,12 +410,17 @@ def test_a_colleague_receives_the_shared_view_with_its_name_as_text(browser_app)
         districts_drawn(map_frame(page))
         sidebar = page.locator('[data-testid="stSidebar"]')
         sidebar.get_by_text("Gespeicherte Ansichten").first.click()
-        sidebar.get_by_text(LEAK_NAME, exact=True).wait_for(timeout=60_000)  # shown as typed, not as an image
-        sidebar.get_by_text(SECRET_VIEW, exact=True).wait_for(timeout=60_000)
+        sidebar.get_by_text(LEAK_NAME, exact=True).first.wait_for(timeout=WAIT_MS)  # shown as typed, not as an image
+        sidebar.get_by_text(SECRET_VIEW, exact=True).first.wait_for(timeout=WAIT_MS)
         opener = sidebar.get_by_role("button", name="↗").first
-        opener.scroll_into_view_if_needed()
-        opener.hover()
-        page.get_by_text("Ansicht öffnen").first.wait_for(timeout=30_000)  # the button's tooltip is shown
+        tooltip = page.get_by_text("Ansicht öffnen")
+
+        def hover():  # a hover during a redraw of the sidebar shows no tooltip: hover again
+            opener.scroll_into_view_if_needed()
+            page.mouse.move(0, 0)
+            opener.hover()
+
+        retry_until(page, hover, lambda: tooltip.count() > 0 and tooltip.first.is_visible(), "the button's tooltip", attempt_s=5)
         assert page.locator('img[src*="leak-viewname"]').count() == 0
         assert not [r for r in got.requests if "127.0.0.1:9/" in r]
         # the council may receive the shared view's centre; opening it takes the map there

@@ -14,6 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.apprunner import poll
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -351,8 +353,8 @@ from loaders.workshops import WorkshopStore
 path, workshop_id, n, ready, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5])
 store = WorkshopStore(path)
 ready.touch()
-while not go.exists():
-    time.sleep(0.005)
+from tests.apprunner import poll
+poll(go.exists, 240, interval=0.005)
 t0 = time.perf_counter()
 ids = [store.add_observation(workshop_id, f"proc-{i}", %r, %r, "unsafe", ["groups"], "evening")["id"] for i in range(n)]
 print(json.dumps({"ids": ids, "seconds": time.perf_counter() - t0}))
@@ -376,10 +378,11 @@ def test_eight_processes_submit_at_the_same_moment(store, workshop, tmp_path):
         )
         for ready in readies
     ]
-    deadline = time.monotonic() + 240
-    while not all(r.exists() for r in readies) and time.monotonic() < deadline:
+    def all_ready() -> bool:
         assert all(w.poll() is None for w in workers), [w.stderr.read() for w in workers if w.poll() is not None]
-        time.sleep(0.05)
+        return all(r.exists() for r in readies)
+
+    poll(all_ready, 240, interval=0.05)
     go.touch()  # the barrier: everybody submits now
     outcomes = []
     for w in workers:

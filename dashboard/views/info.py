@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, ui
+from dashboard import cache, tables, ui
 from dashboard.i18n import t
 
 lang = ui.current_language()
@@ -47,7 +47,7 @@ def visible_sources(sources, policy):
 st.subheader(t("sources_title", lang))
 sources = visible_sources(cache.sources(ctx.location, ctx.version), ctx.policy)
 if len(sources):
-    st.dataframe(sources, hide_index=True, width="stretch")
+    tables.show(tables.sources_table(sources, lang), lang)
 else:
     st.info(t("no_data", lang))
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import auth, cache, mapview, report, tables, ui
+from dashboard import auth, cache, formats, mapview, report, tables, ui
 from dashboard.i18n import gap_definitions, t
 from geodata import domain
 from geodata.gaps import ranking_table
@@ -33,17 +32,17 @@ hot = cells[cells["kind"] == "hot"] if len(cells) else cells
 figures = cache.totals(ctx.location, ctx.version, view.selection, k)
 n_inc, n_unc, n_near = figures["incidents"], figures["uncovered"], figures["nearby"]
 k1, k2, k3, k4, k5 = st.columns(5)
-k1.metric(t("kpi_incidents", lang), mapview.fmt(n_inc, lang))
-k2.metric(t("kpi_uncovered", lang), mapview.fmt(n_unc, lang), help=mapview.pct(n_unc / n_inc if n_inc and n_inc == n_inc else None, lang))
-k3.metric(t("kpi_nearby", lang).format(minutes=index.tolerance_min), mapview.fmt(n_near, lang), help=t("def_nearby", lang).format(minutes=index.tolerance_min))
-k4.metric(t("l_hotspots", lang), mapview.fmt(len(hot), lang))
-k5.metric(t("kpi_hot_outside", lang), mapview.fmt(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang), help=t("hot_outside", lang))
+k1.metric(t("kpi_incidents", lang), formats.number(n_inc, lang))
+k2.metric(t("kpi_uncovered", lang), formats.number(n_unc, lang), help=formats.percent(n_unc / n_inc if n_inc and n_inc == n_inc else None, lang))
+k3.metric(t("kpi_nearby", lang).format(minutes=index.tolerance_min), formats.number(n_near, lang), help=t("def_nearby", lang).format(minutes=index.tolerance_min))
+k4.metric(t("l_hotspots", lang), formats.number(len(hot), lang))
+k5.metric(t("kpi_hot_outside", lang), formats.number(int(hot["outside_coverage"].sum()) if len(hot) else 0, lang), help=t("hot_outside", lang))
 
 # -- ranking ---------------------------------------------------------------------
 st.subheader(t("gap_ranking", lang))
 ranking = ranking_table(result)
 frame = tables.gap_table(ranking, lang, policy)
-st.dataframe(frame, hide_index=True, width="stretch", column_config=tables.gap_column_config(lang))
+tables.show(frame, lang, tables.gap_column_config(lang))
 st.caption(t("small_note_gap", lang))
 c1, c2 = st.columns(2)
 c1.download_button(t("download_csv", lang), tables.to_csv(frame, lang), file_name="luecken.csv" if lang == "de" else "gaps.csv", mime="text/csv")
@@ -58,16 +57,23 @@ c2.download_button(
 # -- map: gap score, coverage and hotspots -----------------------------------------
 col_map, col_hm = st.columns([1, 1], gap="medium")
 with col_map:
-    mapview.use_local_assets()
-    fmap = mapview.base_map(mapview.basemap_choice(), tuple(ctx.prep.districts.total_bounds) if len(ctx.prep.districts) else None)
-    fg, cls = mapview.districts_layer(table, "gap_score", None, lang)
-    groups = [
-        fg,
-        mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection)),
-        mapview.hotspot_layer(cells, lang, policy.min_count),
-    ]
-    st_folium(fmap, key="gap_map", feature_group_to_add=groups, returned_objects=[], height=520, use_container_width=True)
-    st.markdown(mapview.choropleth_legend(cls, "gap_score", lang), unsafe_allow_html=True)
+    shell = ui.map_shell(ctx, lang)
+    # the same layer scripts as on the map page (cache.layer): built once per their inputs
+    base = (ctx.location, ctx.version, policy.role, k, lang)
+    sel = repr(view.selection)
+    patrol = repr((view.selection.window, view.selection.units, view.selection.modes))
+    drawn = []
+    digest, script, cls = cache.layer("districts", (*base, sel, "gap_score", "with names"), lambda: mapview.districts_layer(table, "gap_score", None, lang))
+    drawn.append(("districts", digest, script))
+    for name, key, build in (
+        ("coverage", (patrol,), lambda: mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection))),
+        ("hotspots", (sel,), lambda: mapview.hotspot_layer(cells, lang, policy.min_count)),
+    ):
+        digest, script, _ = cache.layer(name, (*base, *key), build)
+        drawn.append((name, digest, script))
+    mapview.show_map(shell, drawn, key="gap_map", height=520)
+    for legend in (mapview.choropleth_legend(cls, "gap_score", lang), mapview.coverage_legend(lang), mapview.hotspot_legend(lang)):
+        st.markdown(legend, unsafe_allow_html=True)
 
 # -- hour x weekday ---------------------------------------------------------------------
 with col_hm:
@@ -77,35 +83,41 @@ with col_hm:
         t("heatmap_scope", lang),
         [None, *[c for c in sorted(names) if c in result.district_codes]],
         format_func=lambda c: t("whole_city", lang) if c is None else f"{c} {names[c]}",
-        key="gap_scope",
+        **ui.bound("gap_scope", lang, names),
+        placeholder=t("whole_city", lang),  # no choice means the whole city as well
     )
+    scope = ui.as_keys("gap_scope", scope, tuple(names))
     incidents, hours, no_patrol = cache.week_profile(ctx.location, ctx.version, view.selection, scope, k)
     days = [d.label(lang) for d in domain.WEEKDAYS]
     tabs = st.tabs([t("hm_gap", lang), t("hm_incidents", lang), t("hm_presence", lang)])
-    for tab, (z, scale) in zip(tabs, ((no_patrol, "Reds"), (incidents, "Oranges"), (hours.round(1), "Blues"))):
-        fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=days, colorscale=scale, hovertemplate="%{y} %{x}:00 · %{z}<extra></extra>"))
+    # counts of incidents are whole numbers; patrol hours have one decimal
+    grids = ((no_patrol, "Reds", True), (incidents, "Oranges", True), (hours.round(1), "Blues", False))
+    for tab, (z, scale, counts) in zip(tabs, grids):
+        value = "%{z:,d}" if counts else "%{z:,.1f}"
+        fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=days, colorscale=scale, hovertemplate=f"%{{y}} %{{x}}:00 · {value}<extra></extra>"))
         fig.update_layout(height=330, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"), xaxis=dict(title=t("hour", lang), dtick=2))
+        formats.style_figure(fig, lang, count_axis="z" if counts else None)
         tab.plotly_chart(fig, width="stretch")
 
 # -- need against supply -----------------------------------------------------------------
 st.subheader(t("need_title", lang))
-st.dataframe(tables.need_table(ranking, lang, policy), hide_index=True, width="stretch")
+tables.show(tables.need_table(ranking, lang, policy), lang)
 st.caption(t("need_note", lang))
 
 # -- hotspots, green spaces, meeting points --------------------------------------------
 st.subheader(t("hotspots_title", lang))
 if len(hot):
-    st.dataframe(tables.hotspot_table(hot, lang, policy), hide_index=True, width="stretch")
+    tables.show(tables.hotspot_table(hot, lang, policy), lang)
 else:
     st.info(t("hotspots_none", lang))
 
 st.subheader(t("green_title", lang))
 green = cache.green_ranking(ctx.location, ctx.version, view.selection, k)
-st.dataframe(tables.green_table(green, lang, policy), hide_index=True, width="stretch")
+tables.show(tables.green_table(green, lang, policy), lang)
 
 if policy.meeting_points:
     st.subheader(t("meeting_title", lang))
     st.caption(t("meeting_sensitive", lang))
     meeting = cache.meeting_report(ctx.location, ctx.version, view.selection)
-    st.dataframe(tables.meeting_table(meeting, lang), hide_index=True, width="stretch")
+    tables.show(tables.meeting_table(meeting, lang), lang)
     auth.audit_once("view", "meeting_points")
