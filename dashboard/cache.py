@@ -8,8 +8,8 @@ must treat them as read-only.
 
 from __future__ import annotations
 
-import logging
 import os
+import time
 from dataclasses import replace
 
 import geopandas as gpd
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
+from streamlit.logger import get_logger
 
 from geodata import analysis, domain, gaps, hexbin, hotspots, privacy
 from geodata.analysis import Prepared, Result, Selection
@@ -24,6 +25,8 @@ from geodata.timewindow import TimeWindow
 from loaders import bootstrap
 from loaders.paths import DEFAULT_DB
 from loaders.store import GeoPackageStore, open_store
+
+_log = get_logger(__name__)  # Streamlit's logging setup (level ``logger.level``, to stderr)
 
 _HASH = {Selection: repr, TimeWindow: repr}
 
@@ -34,20 +37,41 @@ def default_location() -> str:
 
 
 def warm_up(location: str) -> None:
-    """Started with the server: the heavy imports, demo data on an empty store and the
-    prepared data, so the first sign-in finds them ready (a visitor arriving meanwhile
-    waits for the same work, never repeats it). A failure is left to the first visit,
-    which reports it."""
+    """Started with the server: the heavy imports, demo data on an empty store, the
+    prepared data and what a first visit's map page computes (the default filter's
+    analysis for every role's disclosure threshold, its key figures, hexagons and
+    patrol coverage), so the first sign-in finds them ready (a visitor arriving
+    meanwhile waits for the same work, never repeats it). A failure is left to the
+    first visit, which reports it."""
+    started = time.perf_counter()
     try:
         # libraries only: a Streamlit component (streamlit-folium) must be declared by a
         # script run, or the server would not serve its frontend
         import folium  # noqa: F401
+        import folium.plugins  # noqa: F401
         import plotly.express  # noqa: F401
+        import plotly.graph_objects  # noqa: F401
 
         ensure_data(location)
-        prepared(location, store(location).version())
+        version = store(location).version()
+        prepared(location, version)
+        selection = default_selection()
+        for k in sorted({privacy.policy(role).min_count for role in ("council", "workshop", "public")}):
+            released(location, version, selection, k)
+            totals(location, version, selection, k)
+            incident_hexagons(location, version, selection, hexbin.resolution_for_zoom(None), k)
+        coverage_wgs84(location, version, selection)
     except Exception:  # noqa: BLE001 - reported by the page that needs the data
-        logging.getLogger(__name__).exception("warm-up failed; the first visit will try again")
+        _log.exception("warm-up failed; the first visit will try again")
+    else:
+        _log.info("warm-up finished in %.1f s", time.perf_counter() - started)
+
+
+def default_selection() -> Selection:
+    """The filter a visit opens with when its address holds none (the map page's default)."""
+    from dashboard import state, ui  # ui draws the pages and imports this module
+
+    return state.from_params({}, (), ui.centre_name()).selection
 
 
 @st.cache_resource(show_spinner=False)
