@@ -29,6 +29,7 @@ from loaders.store import GeoPackageStore, open_store
 _log = get_logger(__name__)  # Streamlit's logging setup (level ``logger.level``, to stderr)
 
 _HASH = {Selection: repr, TimeWindow: repr}
+HOTSPOT_RESOLUTION = 9  # the H3 cells of the Gi* hot spots
 
 
 def default_location() -> str:
@@ -246,10 +247,10 @@ def hotspot_cells(location: str, version: str, selection: Selection, k: int = 1)
     prep = prepared(location, version)
     result = analysed(location, version, selection)
     scope = prep.districts[prep.districts["code"].isin(result.district_codes)]
-    out = hotspots.hotspots(result.incidents, scope, result.incidents["covered"].to_numpy())
+    inc = result.incidents
+    cells = incident_cells(location, version, HOTSPOT_RESOLUTION)[inc.index.to_numpy()]  # computed once per data version
+    out = hotspots.hotspots(inc, scope, inc["covered"].to_numpy(), resolution=HOTSPOT_RESOLUTION, cell_ids=cells)
     if k > 1 and len(out):
-        inc = result.incidents
-        cells = incident_cells(location, version, 9)[inc.index.to_numpy()]
         unc = ~inc["covered"].to_numpy()
         out["count"] = privacy.release_by(cells, inc["ckey"].to_numpy(), k, out["cell"].to_numpy()).to_numpy()
         out["uncovered"] = privacy.release_by(cells[unc], inc["ckey"].to_numpy()[unc], k, out["cell"].to_numpy()).to_numpy()

@@ -126,6 +126,7 @@ def hotspots(
     resolution: int = 9,
     alpha: float = 0.05,
     covered_threshold: float = 0.5,
+    cell_ids=None,
 ) -> gpd.GeoDataFrame:
     """Getis-Ord Gi* hot and cold spots of incidents on H3 cells over ``area``.
 
@@ -134,7 +135,9 @@ def hotspots(
     geometries and points outside ``area`` are ignored. ``area`` holds the
     study area polygons (the districts). ``covered`` holds one flag per
     incident (aligned with ``incidents``): covered by regular patrol presence;
-    None means no incident is covered.
+    None means no incident is covered. ``cell_ids`` holds the H3 cell of every
+    incident at ``resolution`` where the caller knows it already (aligned with
+    ``incidents``, as ``hexbin.cells`` gives it); None computes them.
 
     Returns one row per cell covering the area (every cell whose centre lies
     in the area, plus every cell holding an incident inside the area) with
@@ -155,7 +158,13 @@ def hotspots(
     if flags.shape != (len(picked),):
         raise ValueError(f"covered must hold one flag per incident, got shape {flags.shape}")
     flags = flags[picked]
-    incident_cells = cells(points, resolution)
+    if cell_ids is None:
+        incident_cells = cells(points, resolution)
+    else:
+        known = np.asarray(cell_ids, dtype=object)
+        if known.shape != (len(picked),):
+            raise ValueError(f"cell_ids must hold one cell per incident, got shape {known.shape}")
+        incident_cells = known[picked]
     filled = h3.h3shape_to_cells(h3.geo_to_h3shape(union), resolution)
     cell_ids = np.array(sorted(set(filled).union(incident_cells.tolist())), dtype=object)
     n = len(cell_ids)

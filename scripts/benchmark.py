@@ -102,7 +102,11 @@ def main() -> None:
                     gaps.meeting_point_report(prep.meeting_points, prep.facilities, result.incidents, result.meeting_covered)
 
                 _, t_gaps = timed(gap_views)
-                _, t_hot = timed(hotspots.hotspots, result.incidents, prep.districts, result.incidents["covered"].to_numpy())
+                # as the app does it: with the cells of the data version (dashboard.cache.hotspot_cells)
+                _, t_hot = timed(
+                    hotspots.hotspots, result.incidents, prep.districts, result.incidents["covered"].to_numpy(),
+                    cell_ids=cells_by_res[9][result.incidents.index.to_numpy()],
+                )
                 cells = pd.Series(cells_by_res[8][result.incidents.index.to_numpy()])
                 hexes, t_hex = timed(hexbin.hexagons, cells)
 

@@ -334,3 +334,16 @@ def test_properties_hold_for_random_incident_sets(xy, alpha, with_coverage):
     assert ((out["uncovered"] >= 0) & (out["uncovered"] <= out["count"])).all()
     assert out["uncovered"].sum() == (inside if covered is None else int((~covered & shapely.contains_xy(SMALL_BOX, xy[:, 0], xy[:, 1])).sum()))
     assert (out["outside_coverage"] == ((out["kind"] == "hot") & busy & (out["coverage_share"] < 0.5))).all()
+
+
+def test_known_cells_give_the_same_answer_and_must_match_the_incidents(planted_result):
+    inc = planted()
+    inc.loc[0, "geometry"] = None  # a row without a point keeps its place in the cells given
+    known = np.array([None] + cells(inc.iloc[1:], RES).tolist(), dtype=object)
+    out = hotspots(inc, square(), cell_ids=known)
+    pd.testing.assert_frame_equal(out.drop(columns="geometry"), hotspots(inc, square()).drop(columns="geometry"))
+    # the cells are used as given: moving every incident to one cell changes the answer
+    moved = hotspots(inc, square(), cell_ids=np.full(len(inc), known[5], dtype=object))
+    assert moved["count"].max() == len(inc) - 1
+    with pytest.raises(ValueError, match="one cell per incident"):
+        hotspots(inc, square(), cell_ids=known[:-1])
