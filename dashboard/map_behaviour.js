@@ -50,6 +50,9 @@ function atlasMapBehaviour(map, cfg) {
   var container = map.getContainer();
   var home = L.latLngBounds(cfg.home);
   map.atlasHome = home; // the city, as the "Back to Chemnitz" button fits it
+  // The city fitted at once: folium's own fit follows and, animated, would change the view only
+  // after streamlit-folium has taken the first one (then reported as a move, rerunning the page).
+  map.fitBounds(home, { animate: false });
 
   // -- the city stays in reach: zooming out stops where it still fits with a margin
   // (a frame without size, as while Streamlit lays out the page, says nothing about the fit)
@@ -62,6 +65,24 @@ function atlasMapBehaviour(map, cfg) {
   }
   limitZoom();
   map.on("resize", limitZoom);
+
+  // -- the view the map opens with is remembered, not reported: streamlit-folium would send it
+  // right after this script (window.initComponent), only to rerun the page for a view the app
+  // drew itself. Moves, zooms and clicks are reported as before.
+  var init = window.initComponent;
+  var S = window.Streamlit;
+  if (typeof init === "function" && S && typeof S.setComponentValue === "function") {
+    window.initComponent = function (m, hover) {
+      window.initComponent = init;
+      var send = S.setComponentValue;
+      S.setComponentValue = function () {};
+      try {
+        return init(m, hover);
+      } finally {
+        S.setComponentValue = send;
+      }
+    };
+  }
 
   // -- focus without scrolling the page that holds the map's frame
   container.focus = function () {

@@ -184,3 +184,26 @@ def test_main_map_draws_the_hotspot_layer_on_request(app_url):
         frame.locator(".leaflet-districts-pane path").first.wait_for(timeout=WAIT_MS)
         wait_until(lambda: pane_count(frame, "hotspots") > 0, what="hotspot cells on the main map")
         assert pane_count(frame, "meeting") == 0 and pane_count(frame, "green") == 0
+
+
+def test_the_first_view_is_not_reported_but_a_move_is(app_url):
+    """Drawing the map does not rerun the page (the app drew that view itself); moving it does."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        sent = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+        login(page, app_url, "admin-user")
+        frame = map_frame(page)
+        districts_drawn(frame)
+        app_idle(page)
+
+        def reports():
+            page.evaluate("0")  # playwright hands over websocket events only while it is called
+            return [p for p in sent if isinstance(p, (bytes, bytearray)) and b"_southWest" in p]
+
+        # streamlit-folium's own bookkeeping holds the view (tests and moves compare with it) ...
+        assert frame.evaluate("JSON.stringify(window.__GLOBAL_DATA__.previous_data.bounds) === JSON.stringify(map.getBounds())")
+        assert reports() == []
+        # ... and a move is reported as before
+        frame.evaluate("void map.panBy([200, 0], {animate: false})")
+        wait_until(lambda: reports(), what="the moved view reported to the app")
