@@ -21,6 +21,8 @@ action:
   until the app has answered the new view or drawn the new layers
 - gap page: hours or weekday changed on "Lücken", until its map's layers are swapped
   and its first key figure changed
+- browser memory: the JavaScript heap (after a garbage collection), the map's Leaflet
+  layers and its frame's elements before and after ``--changes`` filter changes (100)
 
 It asserts nothing. Figures depend on the machine and its load: print
 ``uptime`` beside them.
@@ -181,6 +183,20 @@ def _timed(page, meter: Meter, act, what: str) -> tuple[float, int]:
 
 
 SERVER: dict[str, list[float]] = {}
+MEMORY: list[str] = []
+
+
+def memory(page, frame) -> dict:
+    """The page's JavaScript heap after a garbage collection (the map's frame shares it: same
+    origin, same process), the live map's Leaflet layers and the elements of its frame."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("HeapProfiler.collectGarbage")
+        heap = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
+    finally:
+        cdp.detach()
+    census = frame.evaluate("({layers: Object.keys(map._layers).length, nodes: document.getElementsByTagName('*').length})")
+    return {"heap": heap, **census}
 
 
 def pick(page, box_index: int, option: str):
@@ -231,7 +247,7 @@ def summary(values: list[float], unit: str = "s") -> str:
     return f"{statistics.median(values):.2f} s [{min(values):.2f}–{max(values):.2f}]"
 
 
-def bench_size(n: int, shifts: int | None, repeat: int, browser) -> dict[str, tuple[list, list]]:
+def bench_size(n: int, shifts: int | None, repeat: int, browser, changes: int = 100) -> dict[str, tuple[list, list]]:
     out: dict[str, tuple[list, list]] = {}
 
     def note(name, seconds, nbytes=None):
@@ -305,6 +321,16 @@ def bench_size(n: int, shifts: int | None, repeat: int, browser) -> dict[str, tu
                 step()
             idle(page)
             frame = map_frame(page)
+            # memory through a long meeting: the same page after many filter changes
+            before = memory(page, frame)
+            for i in range(changes):
+                _timed(page, meter, weekday(page)[1], "memory run")
+            after = memory(page, frame)
+            SERVER.pop("memory run", None)
+            MEMORY.append(
+                f"after {changes} filter changes: JS heap {before['heap']:.1f} → {after['heap']:.1f} MB (after garbage collection), "
+                f"Leaflet layers {before['layers']} → {after['layers']}, elements in the map frame {before['nodes']} → {after['nodes']}"
+            )
             # street level in the densest district (the centre), then pans
             moves = [
                 ("zoom 16, densest district", "map.setView([50.8323, 12.9253], 16, {animate: false})", True),
@@ -337,6 +363,7 @@ def main() -> None:
     parser.add_argument("--incidents", default="20000,100000", help="comma-separated sizes")
     parser.add_argument("--shifts", type=int, default=None, help="about this many shifts (default: the demo's duty roster)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--changes", type=int, default=100, help="filter changes for the memory check")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -347,7 +374,7 @@ def main() -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"])
         for n in (int(x) for x in args.incidents.split(",")):
-            results = bench_size(n, args.shifts, args.repeat, browser)
+            results = bench_size(n, args.shifts, args.repeat, browser, args.changes)
             width = max(len(k) for k in results)
             for name, (seconds, nbytes) in results.items():
                 line = f"  {name:<{width}}  "
@@ -358,6 +385,9 @@ def main() -> None:
             for what, values in SERVER.items():
                 print(f"  {what}: the map's message arrived after {summary(values)} (server), the rest is the browser's")
             SERVER.clear()
+            for line in MEMORY:
+                print(f"  browser memory {line}")
+            MEMORY.clear()
         browser.close()
     print(f"load afterwards: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
