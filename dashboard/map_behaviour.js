@@ -84,6 +84,23 @@ function atlasMapBehaviour(map, cfg) {
     };
   }
 
+  // -- Streamlit's component library adds a <style> with the theme's colours on every rerun and
+  // never removes the old one: through a long meeting the frame would collect hundreds. Only the
+  // newest is kept.
+  function isTheme(node) {
+    return node.tagName === "STYLE" && /^\s*:root\s*\{\s*--primary-color/.test(node.textContent || "");
+  }
+  new MutationObserver(function (changes) {
+    var added = changes.some(function (c) {
+      return Array.prototype.some.call(c.addedNodes, isTheme);
+    });
+    if (!added) return;
+    var themes = Array.prototype.filter.call(document.head.children, isTheme);
+    themes.slice(0, -1).forEach(function (node) {
+      node.remove();
+    });
+  }).observe(document.head, { childList: true });
+
   // -- focus without scrolling the page that holds the map's frame
   container.focus = function () {
     HTMLElement.prototype.focus.call(container, { preventScroll: true });

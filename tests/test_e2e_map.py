@@ -93,10 +93,12 @@ def test_map_shows_every_layer_and_follows_a_filter(app_url):
 
 
 def layer_census(frame) -> dict:
-    """What the live map holds: Leaflet layers, the groups streamlit-folium tracks, the atlas's layers."""
+    """What the live map holds: Leaflet layers, the groups streamlit-folium tracks, the atlas's layers,
+    and its frame's elements."""
     return frame.evaluate(
         "({leaflet: Object.keys(map._layers).length, tracked: (window.feature_group || []).length,"
-        " atlas: Object.keys(map.atlasLayers || {}).sort().join(), builds: map.atlasBuilds || 0})"
+        " atlas: Object.keys(map.atlasLayers || {}).sort().join(), builds: map.atlasBuilds || 0,"
+        " nodes: document.getElementsByTagName('*').length})"
     )
 
 
@@ -126,6 +128,9 @@ def test_a_filter_change_rebuilds_only_the_layers_it_changes(app_url):
         assert seen[1]["leaflet"] == seen[3]["leaflet"] == seen[5]["leaflet"], seen
         assert seen[0]["leaflet"] == seen[2]["leaflet"] == seen[4]["leaflet"], seen
         assert {c["tracked"] for c in seen} == {1}, seen  # the one (empty) group of the layer set
+        # nor does the frame collect elements (Streamlit adds a theme <style> per rerun; one is kept)
+        assert seen[1]["nodes"] == seen[3]["nodes"] == seen[5]["nodes"], seen
+        assert frame.evaluate("Array.from(document.head.querySelectorAll('style')).filter(s => /--primary-color/.test(s.textContent)).length") == 1
         assert seen[0]["atlas"] == "coverage,district_marks,districts,facilities,green,incidents,meeting", seen
         # "outside the centre" changes the districts' figures and the incidents; patrols, green spaces,
         # facilities and meeting points stay
