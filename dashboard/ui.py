@@ -639,6 +639,23 @@ def district_figures(row, lang: str, policy: privacy.Policy, compact: bool = Fal
     )
 
 
+class MapLayers:
+    """The layers a page draws on its map: each built once per its inputs (``cache.layer``)
+    and rebuilt in the browser only when they change. ``base`` is what every layer depends
+    on (store, data version, role, threshold, language); ``drawn`` goes to ``mapview.show_map``."""
+
+    def __init__(self, ctx: Context, lang: str):
+        self.base = (ctx.location, ctx.version, ctx.policy.role, ctx.policy.min_count, lang)
+        self.drawn: list[tuple[str, str, str]] = []  # (name, digest, script)
+
+    def add(self, name: str, key: tuple, build):
+        """Draw layer ``name``, which depends on ``key`` beyond the base; ``build()`` returns its
+        feature group (and anything drawn with it, returned here: a legend's classes)."""
+        digest, script, extra = cache.layer(name, (*self.base, *key), build)
+        self.drawn.append((name, digest, script))
+        return extra
+
+
 def map_shell(ctx: Context, lang: str, present: bool = False):
     """The base map for this store's city, basemap, language and mode (rendered once, ``cache.map_shell``)."""
     from dashboard import mapview  # mapview asks ui for the session language

@@ -106,19 +106,13 @@ with col_side:
 
 with col_map:
     shell = ui.map_shell(ctx, lang, view.present)
-    # each layer is built once per its inputs (cache.layer) and rebuilt in the browser only when they change
-    base = (ctx.location, ctx.version, policy.role, k, lang)
+    map_layers = ui.MapLayers(ctx, lang)
+    add = map_layers.add
     sel = repr(view.selection)
     # patrol presence depends on the time window, units and modes only, not on categories or districts
     patrol = repr((view.selection.window, view.selection.units, view.selection.modes))
-    drawn = []  # (name, digest, script)
     legends = []  # one per drawn scale, beside the map
     symbols = []
-
-    def add(name, key, build):
-        digest, script, extra = cache.layer(name, (*base, *key), build)
-        drawn.append((name, digest, script))
-        return extra
 
     if "districts" in layers:
         cls = add("districts", (sel, metric), lambda: mapview.districts_layer(table, metric, view.district, lang, marks=False))
@@ -165,7 +159,7 @@ with col_map:
     legends.append(mapview.symbol_legend(symbols, lang))
     mapview.show_map(
         shell,
-        drawn,
+        map_layers.drawn,
         key="atlas_map",
         returned_objects=("last_clicked", "last_object_clicked", "last_object_clicked_count", "zoom", "bounds"),
         height=780 if view.present else 640,

@@ -58,20 +58,14 @@ c2.download_button(
 col_map, col_hm = st.columns([1, 1], gap="medium")
 with col_map:
     shell = ui.map_shell(ctx, lang)
-    # the same layer scripts as on the map page (cache.layer): built once per their inputs
-    base = (ctx.location, ctx.version, policy.role, k, lang)
+    # the same layer scripts as on the map page (ui.MapLayers): built once per their inputs
+    map_layers = ui.MapLayers(ctx, lang)
     sel = repr(view.selection)
     patrol = repr((view.selection.window, view.selection.units, view.selection.modes))
-    drawn = []
-    digest, script, cls = cache.layer("districts", (*base, sel, "gap_score", "with names"), lambda: mapview.districts_layer(table, "gap_score", None, lang))
-    drawn.append(("districts", digest, script))
-    for name, key, build in (
-        ("coverage", (patrol,), lambda: mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection))),
-        ("hotspots", (sel,), lambda: mapview.hotspot_layer(cells, lang, policy.min_count)),
-    ):
-        digest, script, _ = cache.layer(name, (*base, *key), build)
-        drawn.append((name, digest, script))
-    mapview.show_map(shell, drawn, key="gap_map", height=520)
+    cls = map_layers.add("districts", (sel, "gap_score", "with names"), lambda: mapview.districts_layer(table, "gap_score", None, lang))
+    map_layers.add("coverage", (patrol,), lambda: mapview.coverage_layer(cache.coverage_wgs84(ctx.location, ctx.version, view.selection)))
+    map_layers.add("hotspots", (sel,), lambda: mapview.hotspot_layer(cells, lang, policy.min_count))
+    mapview.show_map(shell, map_layers.drawn, key="gap_map", height=520)
     for legend in (mapview.choropleth_legend(cls, "gap_score", lang), mapview.coverage_legend(lang), mapview.hotspot_legend(lang)):
         st.markdown(legend, unsafe_allow_html=True)
 
