@@ -100,6 +100,19 @@ def create_accounts(db: Path, roles=ROLES) -> dict[str, str]:
     return names
 
 
+@contextlib.contextmanager
+def demo_app(tmp_path_factory, roles, seed: int = 3, n_incidents: int = 5000):
+    """The real app on a fresh demo store with one account per role in ``roles``
+    (``conftest.demo_store``, ``create_accounts``, ``running_app``): yields the URL, the
+    store and the account names (role -> name)."""
+    from tests.conftest import demo_store
+
+    db = demo_store(tmp_path_factory, seed=seed, n_incidents=n_incidents)
+    names = create_accounts(db, roles)
+    with running_app(db) as url:
+        yield url, db, names
+
+
 def login(page, url: str, name: str, password: str = PASSWORD, path: str = "/") -> None:
     """Sign in through the form; returns once the sign-in form has gone."""
     page.goto(url + path)

@@ -112,6 +112,19 @@ def open_app(db, monkeypatch, page: str | None = None, timeout: int = 180, role:
     return at
 
 
+def sign_in(at, name: str, password: str) -> None:
+    """Sign in through the app's form (AppTest), as a person would."""
+    at.text_input(key="login_name").set_value(name)
+    at.text_input(key="login_password").set_value(password)
+    next(b for b in at.button if b.label == "Anmelden").click().run()
+    assert not at.exception
+
+
+def signed_out(at) -> bool:
+    """The app shows its sign-in form and holds no user."""
+    return "_user" not in at.session_state and [t.label for t in at.text_input][-2:] == ["Name", "Passwort"]
+
+
 def demo_store(tmp_path_factory, seed: int, n_incidents: int):
     """A demo GeoPackage for a test module."""
     from loaders import demo

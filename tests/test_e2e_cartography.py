@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from loaders import demo
-from loaders.store import GeoPackageStore
-from tests.apprunner import retry_until, TIMEOUT_S, chromium, create_accounts, districts_drawn, login, map_frame, poll, running_app, wait_until
+from tests.apprunner import chromium, demo_app, districts_drawn, login, map_frame, poll, retry_until, TIMEOUT_S, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -19,10 +17,7 @@ MAP = 'iframe[title="streamlit_folium.st_folium"]'
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    db = tmp_path_factory.mktemp("carto") / "atlas.gpkg"
-    demo.write_demo(GeoPackageStore(db), seed=3, n_incidents=4000)
-    create_accounts(db, ["admin"])
-    with running_app(db) as url:
+    with demo_app(tmp_path_factory, ["admin"], n_incidents=4000) as (url, _, _):
         yield url
 
 

@@ -11,7 +11,6 @@ components' frames) against the other language's catalogue: every string of
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 
 import pytest
@@ -19,8 +18,7 @@ import pytest
 from dashboard import builtin_text, i18n
 from geodata import domain
 from loaders.store import GeoPackageStore
-from tests.apprunner import WAIT_MS, ARTIFACTS, TIMEOUT_S, app_idle, chromium, create_accounts, districts_drawn, login, map_frame, open_page, running_app, wait_until
-from tests.conftest import demo_store
+from tests.apprunner import ARTIFACTS, WAIT_MS, app_idle, chromium, demo_app, districts_drawn, login, map_frame, open_page, retry_until, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -119,11 +117,8 @@ def foreign_hits(text: str, catalogue) -> list[str]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    db = demo_store(tmp_path_factory, seed=5, n_incidents=3000)
-    names = create_accounts(db, ["council"])
-    districts = GeoPackageStore(db).read("districts")["name"].tolist()
-    with running_app(db) as url:
-        yield url, names["council"], districts
+    with demo_app(tmp_path_factory, ["council"], seed=5, n_incidents=3000) as (url, db, names):
+        yield url, names["council"], GeoPackageStore(db).read("districts")["name"].tolist()
 
 
 class Scan:
@@ -235,15 +230,7 @@ def switch_language(page, lang: str) -> None:
     until the page names are in ``lang``."""
     button = sidebar(page).get_by_text("English" if lang == "en" else "Deutsch", exact=True)
     nav = page.locator('[data-testid="stSidebarNav"]')
-    switched = lambda: i18n.t("page_gaps", lang) in nav.inner_text()  # noqa: E731
-    deadline = time.monotonic() + TIMEOUT_S
-    while not switched():
-        button.click()
-        try:
-            nav.get_by_text(i18n.t("page_gaps", lang), exact=True).wait_for(timeout=20_000)
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
+    retry_until(page, button.click, lambda: i18n.t("page_gaps", lang) in nav.inner_text(), what=f"the pages named in {lang}")
     wait_until(lambda: ("lang=en" in page.url) == (lang == "en"), what="the language in the link")
 
 

@@ -6,9 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from loaders import demo
-from loaders.store import GeoPackageStore
-from tests.apprunner import WAIT_MS, ARTIFACTS, app_idle, chromium, click_map, create_accounts, districts_drawn, login, map_frame, running_app, wait_until
+from tests.apprunner import app_idle, ARTIFACTS, chromium, click_map, demo_app, districts_drawn, login, map_frame, WAIT_MS, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -17,10 +15,7 @@ PANES = ("districts", "green", "coverage", "incidents", "meeting", "facilities")
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    db = tmp_path_factory.mktemp("e2e") / "atlas.gpkg"
-    demo.write_demo(GeoPackageStore(db), seed=3, n_incidents=5000)
-    create_accounts(db, ["admin"])
-    with running_app(db) as url:
+    with demo_app(tmp_path_factory, ["admin"]) as (url, _, _):
         yield url
 
 

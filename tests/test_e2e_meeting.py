@@ -8,10 +8,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from geodata import domain
-from loaders import demo
-from loaders.store import GeoPackageStore
 from dashboard import state
-from tests.apprunner import ARTIFACTS, TIMEOUT_S, WAIT_MS, app_idle, chromium, create_accounts, districts_drawn, login, map_frame, open_page, retry_until, running_app, wait_until
+from tests.apprunner import app_idle, ARTIFACTS, chromium, demo_app, districts_drawn, login, map_frame, open_page, retry_until, TIMEOUT_S, WAIT_MS, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,10 +26,7 @@ KEYS = {
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    db = tmp_path_factory.mktemp("meeting") / "atlas.gpkg"
-    demo.write_demo(GeoPackageStore(db), seed=3, n_incidents=5000)
-    create_accounts(db, ["council"])
-    with running_app(db) as url:
+    with demo_app(tmp_path_factory, ["council"]) as (url, _, _):
         yield url
 
 

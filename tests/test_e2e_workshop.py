@@ -14,10 +14,8 @@ import re
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from loaders import demo
-from loaders.store import GeoPackageStore
 from loaders.workshops import WorkshopStore, default_path
-from tests.apprunner import WAIT_MS, TIMEOUT_S, app_idle, chromium, poll, click_map, create_accounts, login, open_page, running_app, wait_until
+from tests.apprunner import app_idle, chromium, click_map, demo_app, login, open_page, poll, TIMEOUT_S, WAIT_MS, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +26,8 @@ PLACES = [(12.9441, 50.8379), (12.9450, 50.8384), (12.9432, 50.8372)]
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    db = tmp_path_factory.mktemp("ws") / "atlas.gpkg"
-    demo.write_demo(GeoPackageStore(db), seed=4, n_incidents=3000)
-    names = create_accounts(db, ["council"])
-    with running_app(db) as url:
-        yield url, db, names
+    with demo_app(tmp_path_factory, ["council"], seed=4, n_incidents=3000) as running:
+        yield running
 
 
 def maps(page):

@@ -27,7 +27,7 @@ import pytest
 from dashboard import auth, server_guard, sessions
 from loaders.accounts import AccountStore, default_path, key_path
 from loaders.audit import AuditLog
-from tests.conftest import open_app
+from tests.conftest import open_app, sign_in, signed_out
 from tests.test_accounts import cheap, log, path  # noqa: F401  (shared fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,17 +297,6 @@ def test_the_page_script_posts_the_ticket_to_the_route():
 
 
 # -- signing in, reloading, signing out (the real app under AppTest) --------------------------
-def sign_in(at, name: str, password: str = PASSWORD) -> None:
-    at.text_input(key="login_name").set_value(name)
-    at.text_input(key="login_password").set_value(password)
-    next(b for b in at.button if b.label == "Anmelden").click().run()
-    assert not at.exception
-
-
-def signed_out(at) -> bool:
-    return "_user" not in at.session_state and [t.label for t in at.text_input][-2:] == ["Name", "Passwort"]
-
-
 def exchange(at) -> str:
     """What the browser does with the page's script: the ticket it carries, for the cookie."""
     ticket = at.session_state[auth.TICKET_KEY]
@@ -332,7 +321,7 @@ class Browser:
 
     def sign_in(self, name: str = "rat"):
         at = self.tab()
-        sign_in(at, name)
+        sign_in(at, name, PASSWORD)
         assert at.session_state["_user"].name == name
         self.cookie = exchange(at)
         return at

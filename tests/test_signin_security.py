@@ -32,7 +32,7 @@ from loaders.accounts import (
 )
 from loaders.audit import AuditLog
 from tests.apprunner import WAIT_MS, TIMEOUT_S
-from tests.conftest import open_app
+from tests.conftest import open_app, sign_in, signed_out
 from tests.test_accounts import CountingHasher, cheap, log, path  # noqa: F401  (shared fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,19 +261,8 @@ def test_the_sign_in_form_does_not_log_a_password_typed_as_name(db, monkeypatch)
 
 
 # -- 1. sessions follow their account ---------------------------------------------------------
-def sign_in(at, name: str, password: str = PASSWORD) -> None:
-    at.text_input(key="login_name").set_value(name)
-    at.text_input(key="login_password").set_value(password)
-    next(b for b in at.button if b.label == "Anmelden").click().run()
-    assert not at.exception
-
-
 def meeting_layer_offered(at) -> bool:
     return any("Treffpunkte" in c.label for c in at.checkbox)
-
-
-def signed_out(at) -> bool:
-    return "_user" not in at.session_state and [t.label for t in at.text_input][-2:] == ["Name", "Passwort"]
 
 
 @pytest.fixture
@@ -283,7 +272,7 @@ def council_app(db, monkeypatch):
     accounts.add("rat", "council", PASSWORD, actor="test")
     at = open_app(db, monkeypatch, role=None)
     at.run()
-    sign_in(at, "rat")
+    sign_in(at, "rat", PASSWORD)
     assert at.session_state["_user"].role == "council" and meeting_layer_offered(at)
     return at, default_path(str(db))
 
@@ -316,7 +305,7 @@ def test_a_removed_or_disabled_account_is_signed_out_at_once(council_app, change
     assert ended["target"].tolist() == ["rat"]
     assert ended["detail"].tolist() == ["account removed" if change[0] == "remove" else "account disabled"]
     # and cannot sign in again
-    sign_in(at, "rat")
+    sign_in(at, "rat", PASSWORD)
     assert signed_out(at) and "Name oder Passwort falsch." in [e.value for e in at.error]
 
 
@@ -327,7 +316,7 @@ def test_a_disabled_account_may_sign_in_again_once_enabled(council_app):
     at.run()
     assert signed_out(at)
     assert cli(path, "enable", "rat").returncode == 0
-    sign_in(at, "rat")
+    sign_in(at, "rat", PASSWORD)
     assert at.session_state["_user"].role == "council"
 
 
